@@ -1,0 +1,118 @@
+"""The command line: parses options, calls the pipeline, prints diagnostics, picks the exit code.
+
+Exit codes: 0 ok; 1 findings or output out of date; 2 bad input or usage.
+Heavy modules are imported inside the commands, so `shipgen --help` starts fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+
+EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
+
+SPEC_HELP = ("Release spec files or directories. A directory is searched recursively for *.yaml/*.yml files with a "
+             "top-level 'apiVersion: shipgen.dev/...' or 'kind: Release' line. Default: the current directory.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="shipgen")
+def main():
+    """shipgen compiles release specs into validated, platform-native deployment artifacts.
+
+    \b
+    Examples:
+      shipgen validate examples/            check every spec in a folder
+      shipgen build examples/ -o golden/    write the artifacts of every spec
+      shipgen build examples/ -o golden/ --check
+                                            fail (exit 1, with a diff) when golden/ is stale
+    """
+
+
+@main.command()
+@click.argument("specs", nargs=-1, type=click.Path(path_type=Path))
+def validate(specs):
+    """Check release specs against the schema and each other; write nothing.
+
+    \b
+    Example:
+      shipgen validate services/checkout/release.yaml
+    """
+    from .pipeline import check_specs
+
+    checked = _guarded(check_specs, specs or (Path("."),))
+    _print_diagnostics(checked.diagnostics)
+    if _errors(checked.diagnostics):
+        sys.exit(EXIT_BAD_INPUT)
+    click.echo(f"{len(checked.releases)} release spec(s) valid", err=True)
+
+
+@main.command()
+@click.argument("specs", nargs=-1, type=click.Path(path_type=Path))
+@click.option("-o", "--output", "out", required=True, type=click.Path(path_type=Path, file_okay=False),
+              help="Output directory. A build replaces it whole (it must be empty, new, or written by shipgen).")
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 with a unified diff if OUTPUT differs from a build.")
+def build(specs, out, check):
+    """Compile release specs into artifacts under OUTPUT/<environment>/<name>/.
+
+    \b
+    Examples:
+      shipgen build examples/ -o golden/
+      shipgen build examples/ -o golden/ --check     (in CI: fail when committed output is stale)
+    """
+    from .pipeline import build as run_build
+    from .pipeline import output_excludes
+
+    result = _guarded(run_build, specs or (Path("."),), output_excludes(out))
+    _print_diagnostics(result.diagnostics)
+    if _errors(result.diagnostics):
+        click.echo("build failed: nothing written", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    if check:
+        from .write import compare_tree
+
+        differences = compare_tree(out, result.files)
+        for difference in differences:
+            click.echo(difference)
+        if differences:
+            click.echo(f"{out} is out of date: run `shipgen build {' '.join(map(str, specs))} -o {out}`", err=True)
+            sys.exit(EXIT_FINDINGS)
+        click.echo(f"{out} is up to date ({len(result.files)} files)", err=True)
+        return
+    from .write import write_tree
+
+    problems = write_tree(out, result.files)
+    if problems:
+        _print_diagnostics(problems)
+        sys.exit(EXIT_BAD_INPUT)
+    click.echo(f"wrote {len(result.files)} files for {len(result.checked.releases)} release(s) to {out}", err=True)
+
+
+def _guarded(function, *arguments):
+    """Run a pipeline stage; a bug becomes one line and exit 2 (SHIPGEN_DEBUG=1 shows the traceback)."""
+    try:
+        return function(*arguments)
+    except Exception as error:  # noqa: BLE001 - the last line of defence against tracebacks
+        if os.environ.get("SHIPGEN_DEBUG"):
+            raise
+        click.echo(f"shipgen: internal error: {type(error).__name__}: {error} (set SHIPGEN_DEBUG=1 for details; "
+                   "please report it)", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+
+
+def _print_diagnostics(diagnostics):
+    from .diagnostics import render_text
+
+    for diagnostic in diagnostics:
+        click.echo(render_text(diagnostic))
+
+
+def _errors(diagnostics) -> bool:
+    from .diagnostics import has_errors
+
+    return has_errors(diagnostics)

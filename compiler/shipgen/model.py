@@ -1,0 +1,291 @@
+"""The typed release model: what `normalize` makes of a validated spec, defaults applied.
+
+After normalization nothing looks at raw dicts. Every duration is a whole number of seconds;
+every optional part is either a value or None; collections are tuples, so a model is
+immutable and hashable. `Release.defaults` lists each default that was applied, so that
+outputs can show them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+PROGRESSIVE_STRATEGIES = ("canary", "blue-green", "ab-test", "shadow")
+
+
+@dataclass(frozen=True)
+class Metadata:
+    name: str
+    namespace: str
+    team: str
+    owner: str
+    environment: str
+    production: bool
+    description: str
+    labels: tuple  # ((key, value), ...) sorted
+
+
+@dataclass(frozen=True)
+class Port:
+    name: str
+    port: int
+    service_port: int
+    protocol: str  # http | http2 | grpc | tcp | udp
+
+
+@dataclass(frozen=True)
+class Probe:
+    handler: str  # http | exec | tcp | grpc
+    path: str
+    port: object  # int or port name; None for exec
+    command: tuple
+    initial_delay_s: int
+    period_s: int
+    timeout_s: int
+    failure_threshold: int
+
+    @property
+    def budget_s(self) -> int:
+        """How long this probe may keep failing before it counts as failed."""
+        return self.initial_delay_s + self.period_s * self.failure_threshold
+
+
+@dataclass(frozen=True)
+class Resources:
+    cpu: str
+    memory: str
+    limit_cpu: str
+    limit_memory: str
+
+
+@dataclass(frozen=True)
+class Autoscaling:
+    min_replicas: int
+    max_replicas: int
+    cpu_utilization: int
+
+
+@dataclass(frozen=True)
+class Service:
+    image: str
+    replicas: int
+    autoscaling: Autoscaling | None
+    ports: tuple  # of Port; the first carries traffic and health checks
+    command: tuple
+    args: tuple
+    env: tuple  # ((name, value), ...) sorted
+    readiness: Probe | None
+    liveness: Probe | None
+    startup: Probe | None
+    resources: Resources
+    drain_s: int
+    shutdown_timeout_s: int
+    warmup_s: int
+    requests_per_second: float | None
+
+    @property
+    def main_port(self) -> Port | None:
+        return self.ports[0] if self.ports else None
+
+    @property
+    def termination_grace_s(self) -> int:
+        return self.drain_s + self.shutdown_timeout_s
+
+    @property
+    def min_replicas(self) -> int:
+        return self.autoscaling.min_replicas if self.autoscaling else self.replicas
+
+
+@dataclass(frozen=True)
+class Retries:
+    attempts: int | None
+    per_try_timeout_s: int | None
+    on: str
+
+
+@dataclass(frozen=True)
+class CircuitBreaker:
+    consecutive_errors: int
+    ejection_time_s: int
+    max_ejection_percent: int
+    max_connections: int | None
+    max_pending_requests: int | None
+
+
+@dataclass(frozen=True)
+class Traffic:
+    provider: str  # kubernetes | istio | gateway-api | smi | linkerd | nginx
+    hosts: tuple
+    gateway: str
+    timeout_s: int | None
+    retries: Retries | None
+    circuit_breaker: CircuitBreaker | None
+
+
+@dataclass(frozen=True)
+class Platform:
+    kind: str  # kubernetes | aws-ecs | aws-lambda | aws-ec2 | gcp-cloud-run | ...
+    controller: str  # deployment | flagger | argo-rollouts (kubernetes only)
+    traffic: Traffic
+    controller_version: str
+    workload_ref: bool
+    aws: tuple  # ((key, value), ...): platform settings, read by the cloud targets
+    gcp: tuple
+    azure: tuple
+
+
+@dataclass(frozen=True)
+class CanaryStep:
+    weight: int  # percent of traffic
+    pause_s: int  # time spent at this weight
+
+
+@dataclass(frozen=True)
+class Match:
+    source: str  # header | cookie
+    name: str
+    exact: str | None
+    regex: str | None
+
+
+@dataclass(frozen=True)
+class Approval:
+    before: str  # rollout | promotion
+    timeout_s: int
+    on_timeout: str  # rollback | promote
+
+
+@dataclass(frozen=True)
+class LoadTest:
+    requests_per_second: int
+    path: str
+
+
+@dataclass(frozen=True)
+class Strategy:
+    type: str  # rolling | recreate | canary | blue-green | ab-test | shadow
+    max_surge: object  # int or "25%"
+    max_unavailable: object
+    steps: tuple  # of CanaryStep (canary)
+    interval_s: int
+    iterations: int
+    match: tuple  # of tuple of Match: alternatives, each a conjunction (ab-test)
+    mirror_percent: int
+    preview_replicas: int | None
+    scale_down_delay_s: int
+    approval: Approval | None
+    load_test: LoadTest | None
+
+    @property
+    def progressive(self) -> bool:
+        return self.type in PROGRESSIVE_STRATEGIES
+
+
+@dataclass(frozen=True)
+class Gate:
+    name: str
+    metric: str  # error-rate | latency | custom
+    percentile: float
+    provider: str  # prometheus | datadog | cloudwatch | newrelic
+    query: str | None
+    max: float | None
+    min: float | None
+    window_s: int
+    address: str
+
+
+@dataclass(frozen=True)
+class Slo:
+    name: str
+    objective: float  # percent
+    sli: str  # gate name
+    period_s: int
+
+
+@dataclass(frozen=True)
+class Rollback:
+    automatic: bool
+    on: tuple  # gate names
+    max_failed_checks: int
+    last_tested: str | None  # YYYY-MM-DD
+    test_step: str
+
+
+@dataclass(frozen=True)
+class Migrations:
+    path: str
+    tool: str
+    dialect: str
+    phase: str  # before-rollout | after-rollout
+    files: tuple  # ((display path, text), ...) read by load
+
+
+@dataclass(frozen=True)
+class Database:
+    migrations: Migrations | None
+    schema_version: str
+
+
+@dataclass(frozen=True)
+class Dependency:
+    name: str
+    namespace: str
+
+
+@dataclass(frozen=True)
+class SmokeTest:
+    name: str
+    http_path: str | None
+    method: str
+    expect: int
+    command: tuple
+    timeout_s: int
+
+
+@dataclass(frozen=True)
+class Notify:
+    slack: str
+    msteams: str
+    pagerduty: str
+    webhook: str
+
+    @property
+    def any(self) -> bool:
+        return bool(self.slack or self.msteams or self.pagerduty or self.webhook)
+
+
+@dataclass(frozen=True)
+class Release:
+    metadata: Metadata
+    service: Service
+    platform: Platform
+    strategy: Strategy
+    gates: tuple  # of Gate
+    slos: tuple  # of Slo
+    rollback: Rollback
+    database: Database
+    depends_on: tuple  # of Dependency
+    smoke: tuple  # of SmokeTest
+    notify: Notify
+    source: str  # the spec file, as shown to people
+    defaults: tuple  # ((spec path text, value), ...): every default applied
+
+    @property
+    def name(self) -> str:
+        return self.metadata.name
+
+    @property
+    def namespace(self) -> str:
+        return self.metadata.namespace
+
+    @property
+    def output_dir(self) -> str:
+        """Where this release's artifacts go, relative to the output directory."""
+        return f"{self.metadata.environment}/{self.metadata.name}"
+
+    def gate(self, name: str) -> Gate | None:
+        return next((gate for gate in self.gates if gate.name == name), None)
+
+    @property
+    def rollback_gates(self) -> tuple:
+        return tuple(gate for gate in self.gates if gate.name in self.rollback.on)

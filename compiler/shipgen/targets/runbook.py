@@ -1,0 +1,113 @@
+"""The runbook: one Markdown page per release that a tired person can follow.
+
+Says how to deploy, how to tell it is healthy (the exact signals and thresholds), when and how
+to roll back (the criteria and the exact commands), the database steps and who owns the
+service. The steps come from the delivery target's `Procedure`; the page is the Jinja2
+template `templates/runbook.md.j2`, rendered sandboxed with StrictUndefined.
+"""
+
+from __future__ import annotations
+
+import posixpath
+
+from ..artifacts import MARKDOWN, Artifact
+from ..durations import human
+from ..model import Gate, Release
+from ..shell import command, quote
+from ..templating import render_template
+
+NAME = "runbook"
+
+MIGRATION_COMMANDS = {
+    "flyway": lambda path, dialect: command("flyway", f"-locations=filesystem:{path}", "migrate"),
+    "liquibase": lambda path, dialect: command("liquibase", f"--search-path={path}", "update"),
+    "alembic": lambda path, dialect: f"(cd {quote(path)} && alembic upgrade head)",
+    "golang-migrate": lambda path, dialect: command("migrate", "-path", path, "-database") + ' "$DATABASE_URL" up',
+    "sqitch": lambda path, dialect: f"(cd {quote(path)} && sqitch deploy)",
+    "rails": lambda path, dialect: "bin/rails db:migrate",
+    "django": lambda path, dialect: "python manage.py migrate",
+    "prisma": lambda path, dialect: "npx prisma migrate deploy",
+    "sql": lambda path, dialect: _plain_sql_command(path, dialect),
+}
+
+
+def _plain_sql_command(path: str, dialect: str) -> str:
+    client = {"postgres": 'psql "$DATABASE_URL" --set ON_ERROR_STOP=1 --file "$file"',
+              "mysql": 'mysql --database="$DATABASE_NAME" < "$file"',
+              "sqlite": 'sqlite3 "$DATABASE_FILE" < "$file"'}.get(dialect, '<your SQL client> "$file"')
+    return f"for file in {quote(path)}/*.sql; do {client} || break; done"
+
+
+def applies(release: Release) -> bool:
+    return True
+
+
+def render(release: Release, facts) -> list:
+    from . import delivery_target
+
+    target = delivery_target(release)
+    procedure = target.procedure(release, facts) if target else None
+    text = render_template("runbook.md.j2", release=release, procedure=procedure, facts=facts,
+                           gates=[gate_view(release, gate) for gate in release.gates],
+                           migration=migration_view(release), smoke=smoke_view(release),
+                           settings=effective_settings(release))
+    return [Artifact("RUNBOOK.md", text, MARKDOWN)]
+
+
+def threshold_text(gate: Gate) -> str:
+    unit = " ms" if gate.metric == "latency" else ""
+    parts = []
+    if gate.min is not None:
+        parts.append(f"at least {gate.min:g}{unit}")
+    if gate.max is not None:
+        parts.append(f"at most {gate.max:g}{unit}")
+    return " and ".join(parts) or "no threshold"
+
+
+def gate_view(release: Release, gate: Gate) -> dict:
+    from ..queries import gate_query
+
+    what = {"error-rate": "share of requests answered 5xx (0-1)",
+            "latency": f"p{gate.percentile:g} response time in ms"}.get(gate.metric, "custom query")
+    return {"name": gate.name, "what": what, "provider": gate.provider, "query": gate_query(release, gate),
+            "threshold": threshold_text(gate), "window": human(gate.window_s),
+            "triggers_rollback": gate.name in release.rollback.on}
+
+
+def migration_view(release: Release):
+    migrations = release.database.migrations
+    if migrations is None:
+        return None
+    folder = posixpath.dirname(release.source)
+    path = posixpath.normpath(posixpath.join(folder, migrations.path)) if folder else migrations.path
+    return {"tool": migrations.tool, "dialect": migrations.dialect, "phase": migrations.phase, "path": path,
+            "command": MIGRATION_COMMANDS[migrations.tool](path, migrations.dialect),
+            "files": [name for name, _ in migrations.files]}
+
+
+def smoke_view(release: Release) -> list:
+    tests = []
+    port = release.service.main_port
+    for test in release.smoke:
+        if test.http_path is not None and port is not None:
+            url = f"http://{release.name}.{release.namespace}.svc.cluster.local:{port.service_port}{test.http_path}"
+            how = command("curl", "--silent", "--output", "/dev/null", "--write-out", "%{http_code}\\n",
+                          "--max-time", str(test.timeout_s), "--request", test.method, url)
+            expect = f"prints {test.expect}"
+        else:
+            how = command(*test.command)
+            expect = "exits 0"
+        tests.append({"name": test.name, "command": how, "expect": expect})
+    return tests
+
+
+def effective_settings(release: Release) -> list:
+    return [{"field": field, "value": _setting_text(value)} for field, value in release.defaults]
+
+
+def _setting_text(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(str(item) for item in value) + "]"
+    return str(value)
