@@ -9,7 +9,7 @@ must agree with them (a test checks).
 
 from __future__ import annotations
 
-from .diagnostics import Diagnostic, spec_path_text
+from .diagnostics import ERROR, WARNING, Diagnostic, has_errors, spec_path_text
 from .durations import seconds
 from .load import SpecDocument
 from .model import (PROGRESSIVE_STRATEGIES, Approval, Autoscaling, CanaryStep, CircuitBreaker, Database, Dependency,
@@ -52,9 +52,16 @@ class _Reader:
         return default
 
     def error(self, path: tuple, message: str, name: str = "invalid-spec", key: bool = False, fix: str = ""):
+        self._report(ERROR, path, message, name, key, fix)
+
+    def warn(self, path: tuple, message: str, name: str = "approximated", key: bool = False, fix: str = ""):
+        """Not an error: the build goes on (e.g. a platform can only come close to what the spec asks)."""
+        self._report(WARNING, path, message, name, key, fix)
+
+    def _report(self, severity: str, path: tuple, message: str, name: str, key: bool, fix: str):
         position = self.document.locate(path, key=key)
         self.diagnostics.append(Diagnostic("SG004", name, message, self.document.file, position.line, position.col,
-                                           spec_path=path, fix=fix))
+                                           severity=severity, spec_path=path, fix=fix))
 
 
 def normalize(document: SpecDocument, migration_files: tuple = ()) -> tuple[Release | None, list[Diagnostic]]:
@@ -77,11 +84,11 @@ def normalize(document: SpecDocument, migration_files: tuple = ()) -> tuple[Rele
     notify_raw = raw.get("notify", {})
     notify = Notify(*(notify_raw.get(key, "") for key in ("slack", "msteams", "pagerduty", "webhook")))
     _check_health_needs_ports(reader, raw["service"], service)
-    if reader.diagnostics:
+    if has_errors(reader.diagnostics):
         return None, reader.diagnostics
     release = Release(metadata, service, platform, strategy, gates, slos, rollback, database, depends_on, smoke,
                       notify, document.file, tuple(reader.defaults))
-    return release, []
+    return release, reader.diagnostics
 
 
 # ---------------------------------------------------------------------------- metadata and service
