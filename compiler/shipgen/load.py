@@ -40,6 +40,7 @@ _ALLOWED_TAGS = {
     "tag:yaml.org,2002:timestamp",  # kept as the text written, as Kubernetes does
 }
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -187,6 +188,7 @@ def _line_col(raw: bytes, offset: int) -> tuple[int, int]:
 def _compose(text: str):
     from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
+    from ruamel.yaml.reader import ReaderError
 
     yaml = YAML(typ="safe", pure=True)
     try:
@@ -201,6 +203,12 @@ def _compose(text: str):
     except RecursionError:
         line, col = _deepest_point(text)
         raise LoadError(f"nesting deeper than {MAX_DEPTH} levels", line, col) from None
+    except ReaderError as error:  # a character YAML does not allow in a file
+        line = text.count("\n", 0, error.position) + 1
+        col = error.position - (text.rfind("\n", 0, error.position) + 1) + 1
+        code = error.character if isinstance(error.character, int) else ord(error.character)
+        raise LoadError(f"character U+{code:04X} is not allowed in YAML text; write it as an "
+                        "escape in a double-quoted string", line, col, "invalid-encoding") from None
     except YAMLError as error:
         raise LoadError(f"invalid YAML: {error}") from None
     documents = [d for d in documents if d is not None]
@@ -299,6 +307,9 @@ class _Converter:
     def _scalar(self, node):
         tag = _tag_text(node)
         if tag in ("tag:yaml.org,2002:str", "tag:yaml.org,2002:timestamp"):
+            if _SURROGATE.search(node.value):
+                raise LoadError("the text holds a lone UTF-16 surrogate (an escape such as \\ud800); write the "
+                                "character itself or a \\U escape", *_start(node), "invalid-encoding")
             return node.value
         try:
             value = self._constructor.construct_object(node, deep=True)

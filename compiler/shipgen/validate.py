@@ -68,7 +68,8 @@ def _diagnostics_for(error, document: SpecDocument) -> list[Diagnostic]:
         if narrowed:
             return [d for sub in narrowed for d in _diagnostics_for(sub, document)]
     message = _message(error, path)
-    position = document.locate(path)
+    # a missing field is reported at the key of the mapping that lacks it
+    position = document.locate(path, key=validator == "required" and bool(path))
     return [Diagnostic("SG003", "schema", message, document.file, position.line, position.col, spec_path=path,
                        end_line=position.end_line, end_col=position.end_col)]
 

@@ -1,0 +1,5 @@
+"""`python -m shipgen` runs the command line."""
+
+from .cli import main
+
+main()

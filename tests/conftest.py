@@ -1,0 +1,63 @@
+"""Shared test helpers: write specs to a temporary folder and run shipgen on them."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from shipgen.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+MINIMAL_SPEC = """\
+apiVersion: shipgen.dev/v1alpha1
+kind: Release
+metadata: {name: web, team: web-team}
+service:
+  image: registry.example.com/web:1.0.0
+  ports: [{port: 8080}]
+  health: {readiness: /ready, liveness: /live}
+"""
+
+
+@pytest.fixture
+def write_spec(tmp_path, monkeypatch):
+    """write_spec(text, name='release.yaml') -> Path of the written spec (text is dedented).
+
+    Works from tmp_path, so that generated headers name the spec `specs/<name>` on every machine."""
+    monkeypatch.chdir(tmp_path)
+
+    def write(text: str, name: str = "release.yaml") -> Path:
+        path = tmp_path / "specs" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+        return path
+
+    return write
+
+
+@pytest.fixture
+def run_shipgen(monkeypatch):
+    """run_shipgen(*args, cwd=None) -> click Result; exceptions propagate so a traceback fails the test."""
+
+    monkeypatch.setenv("SHIPGEN_DEBUG", "1")  # a bug must surface as a test failure, not as exit 2
+
+    def run(*args, cwd: Path | None = None):
+        if cwd is not None:
+            monkeypatch.chdir(cwd)
+        return CliRunner().invoke(main, [str(arg) for arg in args], catch_exceptions=False)
+
+    return run
+
+
+def release_from(path: Path):
+    """The normalized Release of one spec file (fails the test on any error)."""
+    from shipgen.pipeline import check_specs
+
+    checked = check_specs([path])
+    assert [d for d in checked.diagnostics if d.severity == "error"] == []
+    (release,) = checked.releases
+    return release
