@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from conftest import ROOT
 from shipgen.pipeline import build
+from shipgen.serialize import dump_yaml
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -47,9 +48,10 @@ free_text = st.text(st.characters(exclude_categories=("Cs",)), max_size=80)
 def test_free_text_round_trips_through_yaml_output(tmp_path, description, value):
     spec = dict(BASE, metadata=dict(BASE["metadata"], description=description))
     spec["service"] = dict(BASE["service"], env={"PAYLOAD": value})
-    result = _build_text(tmp_path, yaml.safe_dump(spec, allow_unicode=True))  # escapes what YAML cannot hold raw
+    result = _build_text(tmp_path, dump_yaml(spec))  # quotes what YAML 1.1 or 1.2 would misread
     assert [d for d in result.diagnostics if d.severity == "error"] == []
-    documents = list(yaml.safe_load_all(result.files["production/prop/kubernetes/deployment.yaml"]))
+    output = result.files["production/prop/kubernetes/deployment.yaml"]
+    documents = list(yaml.safe_load_all(output))  # read as YAML 1.1 (PyYAML) ...
     assert len(documents) == 1
     deployment = documents[0]
     assert set(deployment) == {"apiVersion", "kind", "metadata", "spec"}
@@ -57,6 +59,10 @@ def test_free_text_round_trips_through_yaml_output(tmp_path, description, value)
     assert annotations.get("shipgen.dev/description", "") == description
     (container,) = deployment["spec"]["template"]["spec"]["containers"]
     assert container["env"] == [{"name": "PAYLOAD", "value": value}]
+    from ruamel.yaml import YAML
+
+    as_12 = YAML(typ="safe", pure=True).load(output)  # ... and as YAML 1.2: the same strings
+    assert as_12["spec"]["template"]["spec"]["containers"][0]["env"] == [{"name": "PAYLOAD", "value": value}]
 
 
 def _paths(value, prefix=()):
@@ -110,6 +116,21 @@ def test_any_mutation_builds_or_gives_located_errors(tmp_path, mutations):
             assert error.file.endswith("release.yaml") and error.line >= 1 and error.col >= 1, error
     else:
         assert result.files
+
+
+@SETTINGS
+@given(mutations=st.lists(st.tuples(st.sampled_from(ALL_PATHS), st.sampled_from(["replace", "delete"]), values),
+                          min_size=1, max_size=3))
+def test_the_fast_and_the_explaining_validators_agree(mutations):
+    from shipgen.validate import _explaining_validator, _fast_validator
+
+    spec = BASE
+    for path, action, value in mutations:
+        if _exists(spec, path):
+            spec = _delete(spec, path) if action == "delete" else _replace(spec, path, value)
+    fast = _fast_validator().is_valid(spec)
+    explained = next(_explaining_validator().iter_errors(spec), None)
+    assert fast == (explained is None), explained
 
 
 def _exists(value, path):
