@@ -43,7 +43,7 @@ def _description(generic_path: str) -> str:
 SPECS_COVERING_DEFAULTS = [
     MINIMAL_SPEC + "gates: [{name: latency, metric: latency, max: 300}]\nslos: [{name: fast, objective: 99, sli: latency}]\n"
     "smoke: [{name: home, http: {path: /}}]\ndatabase: {migrations: {path: .}}\n",
-    MINIMAL_SPEC + "platform: {controller: flagger, traffic: {circuitBreaker: {}}}\nstrategy: {type: canary, loadTest: {}}\n",
+    MINIMAL_SPEC + "platform: {controller: flagger, traffic: {provider: istio, circuitBreaker: {}}}\nstrategy: {type: canary, loadTest: {}}\n",
     MINIMAL_SPEC + "platform: {controller: argo-rollouts}\nstrategy: {type: blue-green, approval: {timeout: 1h, onTimeout: rollback}}\n",
     MINIMAL_SPEC + "platform: {controller: argo-rollouts, traffic: {provider: istio}}\nstrategy: {type: shadow}\n",
     MINIMAL_SPEC.replace("ports: [{port: 8080}]", "ports: [{port: 8080}]\n  resources: {cpu: 100m}\n  autoscaling: {maxReplicas: 4}"),
@@ -106,6 +106,8 @@ SEMANTIC_ERRORS = {
                   "maxSurge and maxUnavailable cannot both be 0"),
     "autoscaling-without-cpu": (MINIMAL_SPEC.replace("ports:", "autoscaling: {maxReplicas: 5}\n  ports:"), "6:16",
                                 "autoscaling on CPU use needs a CPU request"),
+    "impossible-date": (MINIMAL_SPEC + "rollback: {lastTested: '2026-02-30'}\n", "8:24",
+                        "rollback.lastTested '2026-02-30' is not a calendar date"),
     "duplicate-gate": (MINIMAL_SPEC + "gates: [{name: e, metric: error-rate}, {name: e, metric: latency}]\n", "8:40",
                        "'e' appears twice in gates"),
 }

@@ -65,14 +65,16 @@ def build(specs, out, check):
       shipgen build examples/ -o golden/
       shipgen build examples/ -o golden/ --check     (in CI: fail when committed output is stale)
     """
+    from .lint import LintSettings
     from .pipeline import build as run_build
     from .pipeline import output_excludes
 
-    result = _guarded(run_build, specs or (Path("."),), output_excludes(out))
+    result = _guarded(run_build, specs or (Path("."),), output_excludes(out), LintSettings())
     _print_diagnostics(result.diagnostics)
     if _errors(result.diagnostics):
         click.echo("build failed: nothing written", err=True)
         sys.exit(EXIT_BAD_INPUT)
+    _check_build_lint(result.lint)
     if check:
         from .write import compare_tree
 
@@ -91,6 +93,68 @@ def build(specs, out, check):
         _print_diagnostics(problems)
         sys.exit(EXIT_BAD_INPUT)
     click.echo(f"wrote {len(result.files)} files for {len(result.checked.releases)} release(s) to {out}", err=True)
+
+
+def _check_build_lint(report):
+    """A build lints first: findings are printed; a lint problem exits 2, an error finding 1."""
+    if report is None:
+        return
+    _print_diagnostics(report.problems + report.findings)
+    if report.problems:
+        click.echo("build failed: the lint configuration or a policy is invalid; nothing written", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    if _errors(report.findings):
+        click.echo("build failed: lint found errors (`shipgen explain CODE` says why and how to fix them, "
+                   "`# shipgen: ignore[CODE] -- reason` accepts one); nothing written", err=True)
+        sys.exit(EXIT_FINDINGS)
+
+
+@main.command()
+@click.argument("specs", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--format", "output_format", type=click.Choice(["text", "json", "sarif", "github"]),
+              help="Output format. Default: github under GitHub Actions (GITHUB_ACTIONS=true), else text.")
+@click.option("--policy-dir", "policy_dirs", multiple=True, type=click.Path(path_type=Path, file_okay=False),
+              help="A folder of your own Rego policies (conftest conventions). Repeatable.")
+@click.option("--namespace", "namespaces", multiple=True,
+              help="Package of your policies to evaluate (default: main). Repeatable.")
+@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="Config file. Default: the nearest .shipgen.yaml, or pyproject.toml with [tool.shipgen].")
+@click.option("--base", metavar="REF", help="Git ref: migrations changed since REF ship with this release.")
+@click.option("--no-inline-ignores", is_flag=True, help="Ignore `# shipgen: ignore[...]` comments (protected branches).")
+def lint(specs, output_format, policy_dirs, namespaces, config_path, base, no_inline_ignores):
+    """Check release specs against the deployment policies; write nothing.
+
+    Exit 0 when no error-severity finding remains, 1 when one does, 2 on invalid input,
+    configuration or policies.
+
+    \b
+    Examples:
+      shipgen lint services/
+      shipgen lint --base origin/main --format sarif > shipgen.sarif
+      shipgen lint --policy-dir ci/policies --namespace deploy .
+    """
+    from .lint_report import run_lint_command
+
+    sys.exit(_guarded(run_lint_command, specs or (Path("."),), output_format, policy_dirs, namespaces, config_path,
+                      base, no_inline_ignores))
+
+
+@main.command()
+@click.argument("policy", required=False)
+@click.option("--policy-dir", "policy_dirs", multiple=True, type=click.Path(path_type=Path, file_okay=False),
+              help="Also list your own annotated policies from this folder. Repeatable.")
+def explain(policy, policy_dirs):
+    """Explain a policy (by code or name); without one, list them all.
+
+    \b
+    Examples:
+      shipgen explain
+      shipgen explain SG201
+      shipgen explain big-bang-rollout
+    """
+    from .lint_report import run_explain_command
+
+    sys.exit(_guarded(run_explain_command, policy, policy_dirs))
 
 
 def _guarded(function, *arguments):

@@ -129,9 +129,9 @@ class Platform:
     traffic: Traffic
     controller_version: str
     workload_ref: bool
-    aws: tuple  # ((key, value), ...): platform settings, read by the cloud targets
-    gcp: tuple
-    azure: tuple
+    aws: object  # aws_model.AwsPlatform for aws-* kinds, else None
+    gcp: object  # gcp_azure.Gcp for gcp-* kinds, else None
+    azure: object  # gcp_azure.Azure for azure-* kinds, else None
 
 
 @dataclass(frozen=True)

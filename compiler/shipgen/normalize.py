@@ -9,6 +9,11 @@ must agree with them (a test checks).
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import date
+
+from . import gcp_azure
+from .aws_normalize import aws_platform
 from .diagnostics import ERROR, WARNING, Diagnostic, has_errors, spec_path_text
 from .durations import seconds
 from .load import SpecDocument
@@ -84,10 +89,23 @@ def normalize(document: SpecDocument, migration_files: tuple = ()) -> tuple[Rele
     notify_raw = raw.get("notify", {})
     notify = Notify(*(notify_raw.get(key, "") for key in ("slack", "msteams", "pagerduty", "webhook")))
     _check_health_needs_ports(reader, raw["service"], service)
+    platform = gcp_azure.settle(reader, raw, metadata, service, platform, strategy, rollback, smoke)
+    platform = replace(platform, aws=aws_platform(reader, raw, metadata, service, platform, strategy, gates,
+                                                  rollback, smoke))
     if has_errors(reader.diagnostics):
         return None, reader.diagnostics
     release = Release(metadata, service, platform, strategy, gates, slos, rollback, database, depends_on, smoke,
                       notify, document.file, tuple(reader.defaults))
+    if platform.kind == "kubernetes" and platform.controller == "flagger":
+        from .targets.flagger_rules import check as check_flagger
+        check_flagger(reader, release)
+        if has_errors(reader.diagnostics):
+            return None, reader.diagnostics
+    if platform.kind == "kubernetes" and platform.controller == "argo-rollouts":
+        from .targets.argo_rules import check as check_argo_rollouts
+        check_argo_rollouts(reader, release)
+        if has_errors(reader.diagnostics):
+            return None, reader.diagnostics
     return release, reader.diagnostics
 
 
@@ -215,9 +233,9 @@ def _platform(reader: _Reader, raw: dict) -> Platform:
         traffic=traffic,
         controller_version=raw.get("controllerVersion", ""),
         workload_ref=raw.get("workloadRef", False),
-        aws=tuple(sorted(raw.get("aws", {}).items())),
-        gcp=tuple(sorted(raw.get("gcp", {}).items())),
-        azure=tuple(sorted(raw.get("azure", {}).items())),
+        aws=None,  # typed by aws_normalize.aws_platform once the whole release is read
+        gcp=None,  # typed by gcp_azure.settle once the whole release is read
+        azure=None,
     )
 
 
@@ -360,11 +378,17 @@ def _rollback(reader: _Reader, raw: dict, gates: tuple) -> Rollback:
     for index, name in enumerate(on):
         if name not in names:
             reader.error(path + ("on", index), _unknown_gate_message(name, set(names)))
+    last_tested = raw.get("lastTested")
+    if last_tested is not None:
+        try:
+            date.fromisoformat(last_tested)
+        except ValueError:
+            reader.error(path + ("lastTested",), f"rollback.lastTested {last_tested!r} is not a calendar date")
     return Rollback(
         automatic=reader.get(raw, path, "automatic", True),
         on=tuple(on),
         max_failed_checks=reader.get(raw, path, "maxFailedChecks", 2),
-        last_tested=raw.get("lastTested"),
+        last_tested=last_tested,
         test_step=raw.get("testStep", ""),
     )
 

@@ -1,6 +1,6 @@
 """The pipeline: the stages in order, each handing the next a plain value.
 
-    find specs -> load -> validate -> normalize -> facts -> targets -> serialize
+    find specs -> load -> validate -> normalize -> facts -> [lint] -> targets -> serialize
 
 `check_specs` runs up to normalize (what `shipgen validate` needs); `build` runs everything
 and returns the files a build would write. Neither writes anything: the CLI decides whether
@@ -30,6 +30,7 @@ class Checked:
 class Build:
     checked: Checked
     files: dict = field(default_factory=dict)  # path relative to OUT -> bytes
+    lint: object = None  # lint.LintReport when the build was asked to lint
 
     @property
     def diagnostics(self) -> list:
@@ -96,7 +97,9 @@ def _duplicate_releases(checked: Checked) -> list:
     return problems
 
 
-def build(arguments, exclude=()) -> Build:
+def build(arguments, exclude=(), lint_settings=None) -> Build:
+    """The files a build would write. With `lint_settings` the policies run first, and a
+    lint problem or an error-severity finding leaves `files` empty: nothing is written."""
     from .facts import compute_facts
     from .serialize import serialize
     from .targets import render_release
@@ -105,8 +108,15 @@ def build(arguments, exclude=()) -> Build:
     result = Build(checked)
     if has_errors(checked.diagnostics):
         return result
+    all_facts = {release.source: compute_facts(release) for release in checked.releases}
+    if lint_settings is not None:
+        from .lint import lint
+
+        result.lint = lint(checked, lint_settings, all_facts)
+        if result.lint.problems or has_errors(result.lint.findings):
+            return result
     for release in checked.releases:
-        facts = compute_facts(release)
+        facts = all_facts[release.source]
         for artifact in render_release(release, facts):
             result.files[f"{release.output_dir}/{artifact.path}"] = serialize(artifact, release.source)
     return result

@@ -61,7 +61,10 @@ def _dumper():
     base = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
     class Dumper(base):
-        pass
+        def ignore_aliases(self, data):
+            """A value used twice is written twice: no anchors/aliases (CloudFormation and
+            Kubernetes tooling reject or mistrust them, and readers should not chase them)."""
+            return True
 
     def represent_str(dumper, value):
         style = "|" if "\n" in value and _literal_ok(value) else None

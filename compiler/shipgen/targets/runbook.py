@@ -48,8 +48,8 @@ def render(release: Release, facts) -> list:
     target = delivery_target(release)
     procedure = target.procedure(release, facts) if target else None
     text = render_template("runbook.md.j2", release=release, procedure=procedure, facts=facts,
-                           gates=[gate_view(release, gate) for gate in release.gates],
-                           migration=migration_view(release), smoke=smoke_view(release),
+                           gates=[gate_view(release, gate, target) for gate in release.gates],
+                           migration=migration_view(release), smoke=smoke_view(release, target),
                            settings=effective_settings(release))
     return [Artifact("RUNBOOK.md", text, MARKDOWN)]
 
@@ -64,12 +64,16 @@ def threshold_text(gate: Gate) -> str:
     return " and ".join(parts) or "no threshold"
 
 
-def gate_view(release: Release, gate: Gate) -> dict:
+def gate_view(release: Release, gate: Gate, target=None) -> dict:
+    """A gate as the runbook shows it; a delivery target may say which pods its queries judge
+    (`gate_query_target(release)` -> `gate_query` keywords, e.g. Flagger's canary)."""
     from ..queries import gate_query
 
+    selects = getattr(target, "gate_query_target", None)
+    query = gate_query(release, gate, **(selects(release) if selects else {}))
     what = {"error-rate": "share of requests answered 5xx (0-1)",
             "latency": f"p{gate.percentile:g} response time in ms"}.get(gate.metric, "custom query")
-    return {"name": gate.name, "what": what, "provider": gate.provider, "query": gate_query(release, gate),
+    return {"name": gate.name, "what": what, "provider": gate.provider, "query": query,
             "threshold": threshold_text(gate), "window": human(gate.window_s),
             "triggers_rollback": gate.name in release.rollback.on}
 
@@ -85,12 +89,19 @@ def migration_view(release: Release):
             "files": [name for name, _ in migrations.files]}
 
 
-def smoke_view(release: Release) -> list:
+def smoke_view(release: Release, target=None) -> list:
+    """Smoke tests as commands; a delivery target may name the host that reaches the new version
+    (`smoke_host(release)`, e.g. Flagger's `<name>-canary` Service)."""
     tests = []
     port = release.service.main_port
+    smoke_host = getattr(target, "smoke_host", None)
+    host = smoke_host(release) if smoke_host else f"{release.name}.{release.namespace}.svc.cluster.local"
+    own_command = getattr(target, "smoke_command", None)  # (release, test) -> (command, expect), e.g. cloud URLs
     for test in release.smoke:
-        if test.http_path is not None and port is not None:
-            url = f"http://{release.name}.{release.namespace}.svc.cluster.local:{port.service_port}{test.http_path}"
+        if own_command is not None:
+            how, expect = own_command(release, test)
+        elif test.http_path is not None and port is not None:
+            url = f"http://{host}:{port.service_port}{test.http_path}"
             how = command("curl", "--silent", "--output", "/dev/null", "--write-out", "%{http_code}\\n",
                           "--max-time", str(test.timeout_s), "--request", test.method, url)
             expect = f"prints {test.expect}"

@@ -1,0 +1,193 @@
+"""The lint stage: builds each release's input document, runs the policies (`policy.py`), and
+turns what they found into findings people can act on.
+
+    input = {
+      "file":       the spec file,
+      "spec":       the spec as written (its paths are the paths findings name),
+      "release":    the normalized model, defaults applied (camelCase keys, like the spec),
+      "facts":      facts/ (migrations classified, rollout numbers, dependency graph, ...),
+      "options":    policy name -> {option: value} after the config,
+      "production": whether the release serves real users,
+    }
+
+Config and suppressions are applied here, centrally, after every policy has run: severity
+overrides and disabled policies (`lintconfig.py`), then inline `# shipgen: ignore[...]`
+directives (`suppress.py`). Every finding gets the file:line:col of the spec node its path
+names (`SpecDocument.locate`), or of the SQL statement it is about.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import os
+from dataclasses import dataclass, field
+
+from .diagnostics import Diagnostic
+from .suppress import INVALID, UNUSED
+
+LINT_CODES = {INVALID[0]: INVALID[1], UNUSED[0]: UNUSED[1]}
+PAIR_FIELDS = ("labels", "env", "aws", "gcp", "azure")
+
+
+@dataclass(frozen=True)
+class LintSettings:
+    policy_dirs: tuple = ()  # users' policy folders, besides those in the config
+    namespaces: tuple = ()  # users' packages; default: the config's, else ("main",)
+    inline_ignores: bool = True
+    base: str | None = None  # git ref for "migrations changed against"
+    today: datetime.date | None = None  # default: SOURCE_DATE_EPOCH, else today (UTC)
+    config: object = None  # a LintConfig; default: found by walking up from the working directory
+
+
+@dataclass
+class LintReport:
+    findings: list = field(default_factory=list)  # policy findings, after config and suppressions
+    problems: list = field(default_factory=list)  # config, policy or git errors: nothing was linted
+    policies: list = field(default_factory=list)  # PolicyInfo of every policy that ran
+
+
+def today_from_environment() -> datetime.date:
+    """`SOURCE_DATE_EPOCH` when set (reproducible builds), else today's date in UTC."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return datetime.datetime.fromtimestamp(int(epoch), datetime.timezone.utc).date()
+    return datetime.datetime.now(datetime.timezone.utc).date()
+
+
+def lint(checked, settings: LintSettings = LintSettings(), facts: dict | None = None) -> LintReport:
+    """Lint the releases of a `pipeline.Checked`; `facts` (release source -> Facts) may be given
+    when the caller has computed them already."""
+    from .facts import RunContext, compute_facts, run_facts
+    from .facts.dependencies import dependency_facts
+    from .lintconfig import check_against, effective_options, find_config, load_config
+    from .policy import load_policies
+
+    config, config_problems = (settings.config, []) if settings.config is not None \
+        else load_config(find_config())
+    namespaces = settings.namespaces or config.namespaces or ("main",)
+    policy_set, problems = load_policies((*config.policy_dirs, *settings.policy_dirs), namespaces)
+    if problems:
+        return LintReport(problems=config_problems + problems)
+    policies = policy_set.policies
+    problems = config_problems + check_against(config, policies, LINT_CODES)
+    if problems:
+        return LintReport(problems=problems, policies=policies)
+    context, problems = _run_context(checked.releases, settings)
+    if problems:
+        return LintReport(problems=problems, policies=policies)
+    options = effective_options(config, policies)
+    dependencies = dependency_facts(checked.releases)
+    findings = []
+    for release in checked.releases:
+        document = checked.documents[release.source]
+        release_facts = (facts or {}).get(release.source) or compute_facts(release)
+        input_document = {
+            "file": release.source,
+            "spec": document.data,
+            "release": model_json(release),
+            "facts": run_facts(release, release_facts, context, dependencies),
+            "options": options,
+            "production": release.metadata.production,
+        }
+        for raw in policy_set.evaluate(input_document):
+            finding = _finding(raw, document, config)
+            if finding is not None:
+                findings.append(finding)
+    findings = _suppressed(findings, checked, config, settings, policies)
+    findings.sort(key=Diagnostic.sort_key)
+    return LintReport(findings=findings, policies=policies)
+
+
+def _run_context(releases, settings: LintSettings):
+    from .facts import RunContext
+    from .facts.vcs import attribute_changes, git_changed_files
+
+    today = settings.today or today_from_environment()
+    if not settings.base:
+        return RunContext(today), []
+    changed, error = git_changed_files(settings.base)
+    if error:
+        return None, [Diagnostic("SG094", "invalid-base", error, ".")]
+    return RunContext(today, settings.base, attribute_changes(releases, changed)), []
+
+
+def _finding(raw, document, config) -> Diagnostic | None:
+    from .lintconfig import severity_override
+
+    severity = severity_override(config, raw.code, raw.name) or raw.severity
+    if severity == "off":
+        return None
+    position = spec_position(document, raw.path)
+    anchor = (document.file, position.line)
+    extra = {"anchor": anchor, "title": raw.policy.title if raw.policy else ""}
+    location = raw.location
+    if location and location.get("file"):
+        line, col = int(location.get("line", 0) or 0), int(location.get("col", 0) or 0)
+        return Diagnostic(raw.code, raw.name, raw.message, str(location["file"]), line, col, severity, raw.path,
+                          line, col, raw.fix, extra)
+    return Diagnostic(raw.code, raw.name, raw.message, document.file, position.line, position.col, severity, raw.path,
+                      position.end_line, position.end_col, raw.fix, extra)
+
+
+def spec_position(document, path: tuple):
+    """Where a spec path is: its value when the spec has it, else the key of its nearest
+    ancestor the spec has (a missing `readiness` points at `health:`)."""
+    path = tuple(path)
+    if path in document.positions:
+        return document.positions[path]
+    return document.locate(path, key=True)
+
+
+def _suppressed(findings: list, checked, config, settings: LintSettings, policies: list) -> list:
+    from .lintconfig import severity_override
+    from .suppress import apply_suppressions, read_directives
+
+    if not (settings.inline_ignores and config.inline_ignores):
+        return findings
+    known = set(LINT_CODES) | set(LINT_CODES.values())
+    known |= {info.code for info in policies} | {info.name for info in policies}
+    known |= {finding.name for finding in findings} | {finding.code for finding in findings}
+    directives: dict = {}
+    problems = []
+    for document in checked.documents.values():
+        found, invalid = read_directives(document, known)
+        directives[document.file] = found
+        problems.extend(invalid)
+    kept, unused = apply_suppressions(findings, directives)
+    for problem in problems + unused:
+        severity = severity_override(config, problem.code, problem.name) or problem.severity
+        if severity != "off":
+            kept.append(dataclasses.replace(problem, severity=severity))
+    return kept
+
+
+# ---------------------------------------------------------------------------- the model as JSON
+
+
+def model_json(value):
+    """A model value as JSON data: dataclasses become objects with camelCase keys, tuples lists,
+    and the sorted (key, value) pairs of labels, env and platform settings become objects."""
+    if dataclasses.is_dataclass(value):
+        result = {}
+        for item in dataclasses.fields(value):
+            content = getattr(value, item.name)
+            if item.name in PAIR_FIELDS and isinstance(content, tuple):
+                result[_camel(item.name)] = {str(key): model_json(entry) for key, entry in content}
+            elif item.name == "files":  # migration files: their names (the statements are in facts)
+                result["files"] = [path for path, _text in content]
+            else:
+                result[_camel(item.name)] = model_json(content)
+        return result
+    if isinstance(value, (tuple, list)):
+        return [model_json(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): model_json(item) for key, item in value.items()}
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)

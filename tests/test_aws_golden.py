@@ -1,0 +1,36 @@
+"""The AWS golden examples: each platform and style is there, and the oracle accepts them
+(cfn-lint with zero errors, the AppSpec schema, botocore for task definitions, shellcheck)."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from aws_support import oracle
+from conftest import ROOT
+
+GOLDEN = {  # release folder -> files that show the platform and style
+    "production/payments-api": ("aws/cloudformation.yaml", "aws/appspec.yaml", "aws/taskdef.json", "aws/deploy.sh"),
+    "production/catalog-edge": ("aws/cloudformation.yaml", "aws/appspec.yaml", "aws/taskdef.json"),
+    "production/notifications": ("aws/cloudformation.yaml", "aws/deploy.sh"),
+    "production/thumbnails": ("aws/template.yaml", "aws/deploy.sh"),
+    "production/webhooks": ("aws/cloudformation.yaml", "aws/appspec.yaml", "aws/deploy.sh"),
+    "production/ledger-batch": ("aws/bundle/appspec.yml", "aws/bundle/scripts/validate-service.sh",
+                                "aws/cloudformation.yaml"),
+    "production/reports": ("aws/bundle/appspec.yml", "aws/deployment-group.sh", "aws/cloudformation.yaml"),
+}
+
+
+def test_every_aws_golden_example_is_there():
+    for folder, files in GOLDEN.items():
+        for name in files:
+            assert (ROOT / "golden" / folder / name).is_file(), f"{folder}/{name}"
+
+
+@pytest.mark.skipif(oracle() is None, reason="the oracle's venv is not set up (../shared/oracle/setup)")
+def test_the_oracle_accepts_the_aws_golden_output():
+    folders = [str(ROOT / "golden" / folder) for folder in GOLDEN]
+    result = subprocess.run([str(oracle()), "-q", *folders], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert " 0 failed" in result.stdout + result.stderr
