@@ -168,6 +168,7 @@ def test_the_procedure_redeploys_the_previous_revision(tmp_path):
     release = release_of(tmp_path, spec(EC2, strategy=IN_PLACE))
     procedure = aws_ec2.procedure(release, None)
     commands = [step.command for step in procedure.rollback]
-    assert "aws deploy stop-deployment --deployment-id DEPLOYMENT_ID --auto-rollback-enabled --region eu-west-1" in commands
+    stop = "aws deploy stop-deployment --deployment-id DEPLOYMENT_ID --auto-rollback-enabled --region eu-west-1"
+    assert stop in commands
     assert any("--s3-location bucket=deploy-bucket,key=PREVIOUS_KEY,bundleType=zip" in command for command in commands)
-    assert "at least 75% healthy" in procedure.automatic_rollback
+    assert "fewer than 75% of the instances stay healthy" in procedure.automatic_rollback

@@ -88,12 +88,13 @@ def test_quiet_alarms_pass_the_hook(monkeypatch):
 ])
 def test_lambda_smoke_tests_invoke_the_new_version(monkeypatch, payload, error, expected):
     aws = FakeAws(payload=payload, function_error=error)
-    smoke = [{"name": "ping", "method": "POST", "path": "/ping", "expect": 204, "timeout": 3}]
+    smoke = [{"name": "ping", "method": "POST", "path": "/ping?deep=1", "expect": 204, "timeout": 3}]
     status = run_hook(monkeypatch, {"smoke": smoke}, aws, {"SHIPGEN_TARGET": "api:9"})
     assert status == expected and aws.reported[0]["status"] == expected
     (function, event), = aws.invocations
     assert function == "api:9"
-    assert event["rawPath"] == "/ping" and event["requestContext"]["http"]["method"] == "POST"
+    assert (event["rawPath"], event["rawQueryString"]) == ("/ping", "deep=1")
+    assert event["requestContext"]["http"] == {"method": "POST", "path": "/ping"}
 
 
 class Handler(http.server.BaseHTTPRequestHandler):

@@ -105,7 +105,8 @@ def test_the_procedure_rolls_back_to_the_current_version(tmp_path):
 
     release = release_of(tmp_path, spec(APPSPEC))
     commands = [step.command for step in aws_lambda.procedure(release, None).rollback]
-    assert "aws deploy stop-deployment --deployment-id DEPLOYMENT_ID --auto-rollback-enabled --region eu-west-1" in commands
+    stop = "aws deploy stop-deployment --deployment-id DEPLOYMENT_ID --auto-rollback-enabled --region eu-west-1"
+    assert stop in commands
     assert ("aws lambda update-alias --function-name api-fn --name live --function-version 7 --routing-config "
             "'AdditionalVersionWeights={}' --region eu-west-1") in commands
 

@@ -137,6 +137,8 @@ def test_blue_green_checks_after_the_switch_are_capped_by_one_hook_run(tmp_path)
      ("smoke", 0), "test listener"),
     (dict(ECS, aws=dict(ECS["aws"], terminationWait="3d")), {"strategy": {"type": "canary"}},
      ("platform", "aws", "terminationWait"), "at most 2880 minutes"),
+    (dict(ECS, aws=dict(ECS["aws"], terminationWait="10m", loadBalancer={})), {"strategy": {"type": "rolling"}},
+     ("platform", "aws", "terminationWait"), "no old task set"),
     (dict(LAMBDA, aws={"region": "eu-west-1", "cluster": "apps"}), {}, ("platform", "aws", "cluster"),
      "applies to aws-ecs"),
     (dict(EC2, aws=dict(EC2["aws"], ec2={"tags": {"Role": "api"}})), {"strategy": {"type": "blue-green"}},

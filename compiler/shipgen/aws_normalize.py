@@ -110,7 +110,9 @@ def aws_platform(reader, raw: dict, metadata, service, platform, strategy, gates
     approval_wait = _approval_wait(reader, kind, deployment, strategy)
     network = settings.get("network", {})
     roles = settings.get("roles", {})
-    function = _function(reader, settings.get("lambda", {}), metadata, service, rollback) if kind == "aws-lambda" else None
+    function = None
+    if kind == "aws-lambda":
+        function = _function(reader, settings.get("lambda", {}), metadata, service, rollback)
     checks, interval_s = _analysis(reader, kind, strategy)
     _check_smoke(reader, kind, smoke)
     if kind == "aws-ecs" and "cluster" not in settings:
@@ -297,7 +299,8 @@ def _analysis(reader, kind: str, strategy) -> tuple:
     fits = HOOK_ANALYSIS_LIMIT_S // interval + 1
     if checks > fits:
         reader.warn(("strategy", "iterations"), f"the checks after the switch run in one Lambda hook, which lasts "
-                    f"at most 15 min: {checks} checks every {human(interval)} become {fits}", name="approximated-analysis",
+                    f"at most 15 min: {checks} checks every {human(interval)} become {fits}",
+                    name="approximated-analysis",
                     fix="use fewer iterations or a shorter interval")
         checks = fits
     return checks, interval
@@ -305,6 +308,10 @@ def _analysis(reader, kind: str, strategy) -> tuple:
 
 def _termination_wait(reader, kind: str, deployment: str, strategy, settings: dict, raw_strategy: dict) -> int:
     if kind == "aws-lambda" or deployment in (ECS_ROLLING, IN_PLACE):
+        if "terminationWait" in settings:
+            reader.error(("platform", "aws", "terminationWait"), "terminationWait applies to ECS canary deployments "
+                         "through CodeDeploy, and this is a rolling update: there is no old task set to keep",
+                         key=True)
         return 0
     if strategy.type == "blue-green":
         if "terminationWait" in settings:
@@ -347,12 +354,14 @@ def _hosts(reader, strategy, service, raw_strategy: dict) -> MinimumHealthyHosts
     unavailable = strategy.max_unavailable
     if "maxSurge" in raw_strategy and strategy.max_surge not in (0, "0%"):
         reader.warn(("strategy", "maxSurge"), "an EC2 in-place deployment updates instances where they are and adds "
-                    "none: maxSurge has no effect", name="approximated-batches", fix="remove maxSurge, or use blue-green")
+                    "none: maxSurge has no effect", name="approximated-batches",
+                    fix="remove maxSurge, or use blue-green")
     if unavailable in (0, "0%"):
         reader.warn(("strategy", "maxUnavailable") if "maxUnavailable" in raw_strategy else ("strategy", "type"),
                     "an EC2 in-place deployment takes each instance out of service while it is updated, so "
                     "maxUnavailable 0 cannot hold: shipgen uses CodeDeployDefault.OneAtATime (one instance at a time)",
-                    name="approximated-batches", fix="set strategy.maxUnavailable: 1, or use blue-green to keep full capacity")
+                    name="approximated-batches",
+                    fix="set strategy.maxUnavailable: 1, or use blue-green to keep full capacity")
         return one
     if isinstance(unavailable, str):
         percent = int(unavailable.rstrip("%"))
@@ -473,7 +482,8 @@ def _function(reader, raw: dict, metadata, service, rollback) -> LambdaFunction:
                      fix="use platform.aws.lambda.template: appspec, or rollback.automatic: true")
     timeout_s = seconds(reader.get(raw, path, "timeout", "30s"))
     if not 1 <= timeout_s <= MAX_LAMBDA_TIMEOUT_S:
-        reader.error(path + ("timeout",), f"a Lambda invocation lasts 1 s to 15 min, and this asks for {human(timeout_s)}")
+        reader.error(path + ("timeout",), "a Lambda invocation lasts 1 s to 15 min, and this asks for "
+                     f"{human(timeout_s)}")
     return LambdaFunction(
         template=template,
         function_name=raw.get("functionName", f"{metadata.name}-{metadata.environment}")[:64],
@@ -524,8 +534,8 @@ def _alarms(reader, kind: str, metadata, gates, rollback, balancer: LoadBalancer
             _check_cloudwatch_query(reader, expression, path + ("query",))
         period_s = max(60, math.ceil(gate.window_s / 60) * 60)
         if period_s != gate.window_s and "window" in reader.document.data["gates"][index]:
-            reader.warn(path + ("window",), f"CloudWatch alarms evaluate whole minutes: the window {human(gate.window_s)}"
-                        f" becomes {human(period_s)}", name="approximated-gate")
+            reader.warn(path + ("window",), "CloudWatch alarms evaluate whole minutes: the window "
+                        f"{human(gate.window_s)} becomes {human(period_s)}", name="approximated-gate")
         bounds = [(suffix, comparison, value) for suffix, comparison, value in
                   (("max", "GreaterThanThreshold", gate.max), ("min", "LessThanThreshold", gate.min))
                   if value is not None]

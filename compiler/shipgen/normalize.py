@@ -12,8 +12,6 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
-from . import gcp_azure
-from .aws_normalize import aws_platform
 from .diagnostics import ERROR, WARNING, Diagnostic, has_errors, spec_path_text
 from .durations import seconds
 from .load import SpecDocument
@@ -89,24 +87,44 @@ def normalize(document: SpecDocument, migration_files: tuple = ()) -> tuple[Rele
     notify_raw = raw.get("notify", {})
     notify = Notify(*(notify_raw.get(key, "") for key in ("slack", "msteams", "pagerduty", "webhook")))
     _check_health_needs_ports(reader, raw["service"], service)
-    platform = gcp_azure.settle(reader, raw, metadata, service, platform, strategy, rollback, smoke)
-    platform = replace(platform, aws=aws_platform(reader, raw, metadata, service, platform, strategy, gates,
-                                                  rollback, smoke))
+    platform = _cloud_settings(reader, raw, metadata, service, platform, strategy, gates, rollback, smoke)
     if has_errors(reader.diagnostics):
         return None, reader.diagnostics
     release = Release(metadata, service, platform, strategy, gates, slos, rollback, database, depends_on, smoke,
                       notify, document.file, tuple(reader.defaults))
-    if platform.kind == "kubernetes" and platform.controller == "flagger":
-        from .targets.flagger_rules import check as check_flagger
-        check_flagger(reader, release)
-        if has_errors(reader.diagnostics):
-            return None, reader.diagnostics
-    if platform.kind == "kubernetes" and platform.controller == "argo-rollouts":
-        from .targets.argo_rules import check as check_argo_rollouts
-        check_argo_rollouts(reader, release)
-        if has_errors(reader.diagnostics):
-            return None, reader.diagnostics
+    _check_controller_capabilities(reader, release)
+    if has_errors(reader.diagnostics):
+        return None, reader.diagnostics
     return release, reader.diagnostics
+
+
+def _cloud_settings(reader: _Reader, raw: dict, metadata, service, platform, strategy, gates, rollback, smoke):
+    """The platform with its cloud settings typed and checked by the cloud's own module, imported
+    only when the spec is about that cloud (start-up stays lean for everyone else)."""
+    kind, raw_platform = platform.kind, raw.get("platform", {})
+    if kind.startswith(("gcp-", "azure-")) or "gcp" in raw_platform or "azure" in raw_platform:
+        from . import gcp_azure
+
+        platform = gcp_azure.settle(reader, raw, metadata, service, platform, strategy, rollback, smoke)
+    if kind.startswith("aws-") or "aws" in raw_platform:
+        from .aws_normalize import aws_platform
+
+        platform = replace(platform, aws=aws_platform(reader, raw, metadata, service, platform, strategy, gates,
+                                                      rollback, smoke))
+    return platform
+
+
+def _check_controller_capabilities(reader: _Reader, release: Release):
+    """What the chosen progressive controller (or its traffic provider) cannot do, as located errors."""
+    if release.platform.kind != "kubernetes":
+        return
+    if release.platform.controller == "flagger":
+        from .targets.flagger_rules import check
+    elif release.platform.controller == "argo-rollouts":
+        from .targets.argo_rules import check
+    else:
+        return
+    check(reader, release)
 
 
 # ---------------------------------------------------------------------------- metadata and service

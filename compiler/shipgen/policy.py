@@ -36,6 +36,7 @@ CODE_PATTERN = re.compile(r"^SG[1-9][0-9]{2}$")
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 USER_CODE = "REGO"
 
+_NAMESPACE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _PACKAGE = re.compile(r"^\s*package\s+([A-Za-z_][A-Za-z0-9_.]*)", re.M)
 _REGO_ERROR = re.compile(r"\(error \d+:(?P<file>[^|\n]*)\|(?P<offset>\d+)\|\d+\s*\n\s*\(errormsg \d+:(?P<message>.*)\)")
 
@@ -87,6 +88,7 @@ class PolicySet:
     builtins: dict = field(default_factory=dict)  # package -> PolicyInfo
     annotated: dict = field(default_factory=dict)  # user package -> PolicyInfo
     namespaces: tuple = ("main",)
+    bundle: object = None  # compiled on first use
 
     @property
     def policies(self) -> list:
@@ -94,20 +96,21 @@ class PolicySet:
 
     def evaluate(self, document: dict) -> list:
         """The raw findings of every policy for one input document."""
+        if self.bundle is None:
+            self.bundle = self.interpreter.build(self.query())
+        # JSON text is parsed in C; regopy's Input() makes one ctypes call per value, far slower
         self.interpreter.set_input_term(json.dumps(document, sort_keys=True))
+        results = _bundle_query(self.interpreter, self.bundle) or {}
         production = bool(document.get("production"))
         findings: list = []
-        if self.builtins:
-            packages = _query(self.interpreter, "data." + BUILTIN_PACKAGE) or {}
-            for leaf in sorted(packages):
-                info = self.builtins.get(f"{BUILTIN_PACKAGE}.{leaf}")
-                if info is not None:
-                    findings.extend(_raw(value, info.code, info.name, info.severity_for(production), info)
-                                    for value in _members(packages[leaf].get("deny")))
+        for leaf, denied in sorted((results.get("builtin") or {}).items()):
+            info = self.builtins.get(f"{BUILTIN_PACKAGE}.{leaf}")
+            if info is not None:
+                findings.extend(_raw(value, info.code, info.name, info.severity_for(production), info)
+                                for value in _members(denied))
         for namespace in self.namespaces:
-            rules = _query(self.interpreter, "data." + namespace)
-            if not isinstance(rules, dict):
-                continue
+            packages = (results.get("user") or {}).get(namespace) or []
+            rules = packages[0] if packages and isinstance(packages[0], dict) else {}
             info = self.annotated.get(namespace)
             for rule in sorted(rules):
                 severity = _user_rule_severity(rule)
@@ -119,6 +122,13 @@ class PolicySet:
                     code, name = USER_CODE, f"{namespace}.{rule}"
                 findings.extend(_raw(value, code, name, severity, info) for value in _members(rules[rule]))
         return findings
+
+    def query(self) -> str:
+        """One query for everything, compiled once: the built-ins' `deny` sets, and each users'
+        namespace as a list holding its package (empty when no policy defines it)."""
+        users = ", ".join(f'"{namespace}": [package | package := data.{namespace}]' for namespace in self.namespaces)
+        builtin = f"{{name: denied | denied := data.{BUILTIN_PACKAGE}[name].deny}}" if self.builtins else "{}"
+        return f'{{"builtin": {builtin}, "user": {{{users}}}}}'
 
 
 def _user_rule_severity(rule: str) -> str | None:
@@ -198,7 +208,9 @@ def load_policies(policy_dirs=(), namespaces=("main",), builtins: bool = True) -
     interpreter = Interpreter()
     interpreter.log_level = LogLevel.NONE
     policy_set = PolicySet(interpreter, namespaces=tuple(namespaces))
-    problems: list = []
+    problems: list = [Diagnostic("SG091", "invalid-policy", f"--namespace {namespace!r} is not a Rego package name "
+                                 "(dot-separated identifiers, like main or deploy.checks)", ".")
+                      for namespace in namespaces if not _NAMESPACE.match(namespace)]
     files = [(path, True) for path in sorted(builtin_policy_dir().glob("*.rego"))] if builtins else []
     for directory in policy_dirs:
         directory = Path(directory)
@@ -318,14 +330,20 @@ def policy_info(text: str, shown: str, builtin: bool) -> tuple[PolicyInfo | None
 # ---------------------------------------------------------------------------- reading results
 
 
-def _query(interpreter, query: str):
-    """The value of a query as Python data (None when undefined or on error)."""
-    from regopy.rego_shared import rego_output_node, rego_output_ok, rego_query
+def _bundle_query(interpreter, bundle):
+    """The value of a compiled query as Python data (None when undefined or on error).
 
-    output = rego_query(interpreter._impl, query)
-    if not rego_output_ok(output):
-        return None
-    return _first_term(rego_output_node(output))
+    regopy's own Output parses the result's JSON text, which it does not escape; the node tree
+    is read instead, through the functions regopy itself uses."""
+    from regopy.rego_shared import rego_bundle_query, rego_free_output, rego_output_node, rego_output_ok
+
+    output = rego_bundle_query(interpreter._impl, bundle._impl)
+    try:
+        if not rego_output_ok(output):
+            return None
+        return _first_term(rego_output_node(output))
+    finally:
+        rego_free_output(output)
 
 
 def _first_term(node):

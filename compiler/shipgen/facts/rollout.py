@@ -232,14 +232,18 @@ def draining_facts(release: Release) -> dict:
     }
 
 
+def disruption_allowance(min_replicas: int):
+    """The PDB's maxUnavailable, as `targets.kubernetes.disruption_allowance` emits it (a test keeps
+    the two equal; importing the targets here would load every target on every lint)."""
+    return "10%" if min_replicas >= 10 else 1
+
+
 def disruption_facts(release: Release) -> dict:
     """The PodDisruptionBudget the Kubernetes targets emit, in instances."""
     if release.platform.kind != "kubernetes":
         return {"budget": False}
-    from ..targets.kubernetes import disruption_allowance
-
     replicas = release.service.min_replicas
-    allowance = disruption_allowance(release)
+    allowance = disruption_allowance(replicas)
     evictable = count(allowance, replicas, round_up=True)
     path = ["service", "autoscaling", "minReplicas"] if release.service.autoscaling else ["service", "replicas"]
     return {"budget": True, "replicas": replicas, "max_unavailable": evictable, "path": path,

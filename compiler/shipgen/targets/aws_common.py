@@ -280,7 +280,8 @@ def alarm_what(alarm: Alarm) -> str:
 def load_balancer_dimension(listener_parameter: str) -> dict:
     """`app/<name>/<id>` out of a listener ARN parameter (the ALB's CloudWatch dimension)."""
     parts = {"Fn::Split": ["/", ref(listener_parameter)]}
-    return {"Name": "LoadBalancer", "Value": {"Fn::Join": ["/", [{"Fn::Select": [index, parts]} for index in (1, 2, 3)]]}}
+    pieces = [{"Fn::Select": [index, parts]} for index in (1, 2, 3)]
+    return {"Name": "LoadBalancer", "Value": {"Fn::Join": ["/", pieces]}}
 
 
 def target_group_dimension(target_group_parameter: str) -> dict:
@@ -366,8 +367,9 @@ def http_status(test):
 
 
 def invoke_status(test):
-    event = {"version": "2.0", "rawPath": test["path"], "rawQueryString": "", "headers": {},
-             "isBase64Encoded": False, "requestContext": {"http": {"method": test["method"], "path": test["path"]}}}
+    path, _, query = test["path"].partition("?")
+    event = {"version": "2.0", "rawPath": path, "rawQueryString": query, "headers": {}, "isBase64Encoded": False,
+             "requestContext": {"http": {"method": test["method"], "path": path}}}
     answer = boto3.client("lambda").invoke(FunctionName=os.environ["SHIPGEN_TARGET"], Payload=json.dumps(event))
     body = json.loads(answer["Payload"].read() or b"null")
     if answer.get("FunctionError"):
@@ -469,6 +471,16 @@ wait_for_deployment() {{
   done
 }}
 '''
+
+
+def curl_smoke(test, base: str) -> str:
+    """A smoke test's curl command; `base` is shell text for the address (quoted already)."""
+    return (command("curl", "--silent", "--output", "/dev/null", "--write-out", "%{http_code}\\n", "--max-time",
+                    str(test.timeout_s), "--request", test.method) + f" {base}" + quote(test.http_path))
+
+
+def command_smoke(test) -> tuple:
+    return command(*test.command), "exits 0"
 
 
 def cloudformation_deploy(release: Release, template_file: str, *extra) -> str:

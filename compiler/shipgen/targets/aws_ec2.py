@@ -155,7 +155,8 @@ def container_command(release: Release) -> str:
     """`docker create` for the service, continued lines, every spec value quoted."""
     service = release.service
     lines = ['docker create --name "$NAME" --restart unless-stopped', f"--stop-timeout {service.shutdown_timeout_s}"]
-    lines += [f"--publish {port.port}:{port.port}" + ("/udp" if port.protocol == "udp" else "") for port in service.ports]
+    lines += [f"--publish {port.port}:{port.port}" + ("/udp" if port.protocol == "udp" else "")
+              for port in service.ports]
     lines += ["--env " + quote(f"{name}={value}") for name, value in service.env]
     memory = service.resources.limit_memory or service.resources.memory
     if memory:
@@ -381,6 +382,20 @@ def in_place_group(release: Release, role, config) -> dict:
     return {"Type": "AWS::CodeDeploy::DeploymentGroup", "Properties": properties}
 
 
+def failing_text(release: Release) -> str:
+    """On how many instances hooks must fail before CodeDeploy fails the deployment."""
+    hosts = common.settings(release).hosts
+    if hosts.predefined == "CodeDeployDefault.AllAtOnce":
+        return ("every instance (CodeDeployDefault.AllAtOnce counts a deployment successful once one instance "
+                "succeeds: follow each instance's status)")
+    if hosts.predefined == "CodeDeployDefault.OneAtATime":
+        return "any instance but the last (CodeDeployDefault.OneAtATime)"
+    if hosts.predefined:  # HalfAtATime
+        return f"more than half of the instances ({hosts.predefined})"
+    healthy = f"{hosts.value}% of the instances" if hosts.type == "FLEET_PERCENT" else f"{hosts.value} instances"
+    return f"so many instances that fewer than {healthy} stay healthy"
+
+
 def hosts_text(release: Release) -> str:
     hosts = common.settings(release).hosts
     if hosts.predefined:
@@ -408,9 +423,10 @@ def blue_green_settings(release: Release) -> dict:
             "deploymentReadyOption": {"actionOnTimeout": "STOP_DEPLOYMENT" if wait else "CONTINUE_DEPLOYMENT",
                                       "waitTimeInMinutes": wait},
             "greenFleetProvisioningOption": {"action": "COPY_AUTO_SCALING_GROUP"}},
-        "--load-balancer-info": {"targetGroupInfoList": [{"name": target_group_name(aws.load_balancer.target_groups[0])}]},
-        "--auto-rollback-configuration": ({"enabled": True, "events": ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"]}
-                                          if release.rollback.automatic else {"enabled": False}),
+        "--load-balancer-info": {"targetGroupInfoList": [
+            {"name": target_group_name(aws.load_balancer.target_groups[0])}]},
+        "--auto-rollback-configuration": {key[0].lower() + key[1:]: value
+                                          for key, value in common.auto_rollback(release).items()},
     }
     if aws.alarms:
         result["--alarm-configuration"] = {"enabled": True, "ignorePollAlarmFailure": False,
@@ -514,11 +530,22 @@ wait_for_deployment "$id" "$DEADLINE_S"
 # ---------------------------------------------------------------------------- runbook procedure
 
 
+def smoke_command(release: Release, test) -> tuple:
+    """A smoke test by hand, on an instance (ValidateService runs it on every instance)."""
+    if test.http_path is None:
+        command_text, _ = common.command_smoke(test)
+        return command_text, "exits 0 (run on an instance, from the revision's folder)"
+    port = release.service.main_port.port
+    return common.curl_smoke(test, f"http://127.0.0.1:{port}"), f"prints {test.expect} (run on an instance)"
+
+
+
 def procedure(release: Release, facts) -> Procedure:
     aws = common.settings(release)
     blue_green = is_blue_green(release)
     deploy = [Step("Deploy: updates the stack" + (" and the blue/green deployment group" if blue_green else "")
-                   + ", pushes aws/bundle to S3 and runs the CodeDeploy deployment to the end.", command("aws/deploy.sh"),
+                   + ", pushes aws/bundle to S3 and runs the CodeDeploy deployment to the end.",
+                   command("aws/deploy.sh"),
                    f"It stops the deployment with rollback if it has not ended after {human(deadline_s(release))}.")]
     if blue_green:
         deploy.append(Step(f"CodeDeploy copies the Auto Scaling group {aws.fleet.auto_scaling_groups[0]}, installs the "
@@ -555,8 +582,8 @@ def procedure(release: Release, facts) -> Procedure:
                f"{human(aws.termination_wait_min * 60)} after the switch)" if blue_green else \
             "redeploys the last successful revision to the instances"
         automatic = (f"CodeDeploy {what} when a hook script exits non-zero (the health check allows "
-                     f"{human(ready_budget_s(release))} to become ready; the smoke tests) on more instances than "
-                     f"{hosts_text(release)} tolerates, or when {common.alarms_sentence(release)}.")
+                     f"{human(ready_budget_s(release))} to become ready; the smoke tests) on {failing_text(release)}, "
+                     f"or when {common.alarms_sentence(release)}.")
     notes = (
         "ApplicationStop runs the stop script of the revision being replaced; if a broken one blocks deployments, "
         "create the deployment with --ignore-application-stop-failures.",

@@ -222,7 +222,6 @@ def ecs_service(release: Release) -> dict:
         "Cluster": aws.cluster,
         "LaunchType": "FARGATE",
         "TaskDefinition": task,
-        "DesiredCount": release.service.min_replicas,
         "DeploymentController": {"Type": "CODE_DEPLOY" if code_deploy else "ECS"},
         "NetworkConfiguration": {"AwsvpcConfiguration": {
             "Subnets": common.ref("Subnets"), "SecurityGroups": common.ref("SecurityGroups"),
@@ -231,6 +230,8 @@ def ecs_service(release: Release) -> dict:
         "EnableECSManagedTags": True,
         "Tags": common.tags(release),
     }
+    if release.service.autoscaling is None:  # the autoscaler owns the count when there is one
+        properties["DesiredCount"] = release.service.replicas
     if not code_deploy:  # circuit breaker and alarms exist for the ECS controller only (§4.3)
         properties["DeploymentConfiguration"] = rolling_configuration(release)
     group = "BlueTargetGroupArn" if code_deploy else ("TargetGroupArn" if aws.load_balancer.target_groups else "")
@@ -457,6 +458,16 @@ wait_for_deployment "$id" "$DEADLINE_S"
 
 
 # ---------------------------------------------------------------------------- runbook procedure
+
+
+def smoke_command(release: Release, test) -> tuple:
+    """A smoke test by hand, through the test listener (the hooks run it by themselves)."""
+    if test.http_path is None:
+        return common.command_smoke(test)
+    listener = "test" if uses_code_deploy(release) else "production"
+    return (common.curl_smoke(test, '"$BASE_URL"'),
+            f"prints {test.expect} (BASE_URL: the {listener} listener, e.g. http://LOAD-BALANCER-DNS:PORT)")
+
 
 
 def procedure(release: Release, facts) -> Procedure:

@@ -18,6 +18,8 @@ For `platform.kind: aws-lambda`. Two forms (`platform.aws.lambda.template`):
 
 from __future__ import annotations
 
+import json
+
 from ..artifacts import SHELL, YAML, Artifact
 from ..durations import human
 from ..model import Release
@@ -259,10 +261,25 @@ echo "deployment $id: alias $ALIAS from version $CURRENT_VERSION to $TARGET_VERS
 wait_for_deployment "$id" "$DEADLINE_S"
 '''
     return common.script(f"Deploys {release.name} ({release.metadata.environment}): CodeDeploy shifts the Lambda alias "
-                         f"{settings.alias} from version {settings.current_version} to {settings.target_version}.", body)
+                         f"{settings.alias} from version {settings.current_version} to {settings.target_version}.",
+                         body)
 
 
 # ---------------------------------------------------------------------------- runbook procedure
+
+
+def smoke_command(release: Release, test) -> tuple:
+    """A smoke test by hand: the alias invoked with the HTTP event the hooks send."""
+    if test.http_path is None:
+        return common.command_smoke(test)
+    path, _, query = test.http_path.partition("?")
+    event = {"version": "2.0", "rawPath": path, "rawQueryString": query, "headers": {}, "isBase64Encoded": False,
+             "requestContext": {"http": {"method": test.method, "path": path}}}
+    invoke = common.aws(release, "lambda", "invoke", "--function-name", function(release).function_name, "--qualifier",
+                        function(release).alias, "--cli-binary-format", "raw-in-base64-out", "--payload",
+                        json.dumps(event, separators=(",", ":")), "response.json")
+    return f"{invoke} && cat response.json", f"answers statusCode {test.expect}"
+
 
 
 def procedure(release: Release, facts) -> Procedure:
@@ -277,7 +294,8 @@ def procedure(release: Release, facts) -> Procedure:
         deploy = (Step(f"Deploy: updates the CodeDeploy stack, checks that alias {settings.alias} points at version "
                        f"{settings.current_version} and that version {settings.target_version} exists, then starts "
                        "the deployment with aws/appspec.yaml and follows it.", command("aws/deploy.sh"),
-                       f"It stops the deployment with rollback if it has not ended after {human(deadline_s(release))}."),)
+                       "It stops the deployment with rollback if it has not ended after "
+                       f"{human(deadline_s(release))}."),)
     deploy += (Step(f"Traffic: {common.shift_text(aws.shift)} ({common.config_text(aws.shift)}). The PreTraffic hook "
                     "invokes the new version with each HTTP smoke test before any traffic moves."),)
     watch = (
