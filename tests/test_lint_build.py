@@ -57,3 +57,11 @@ def test_pipeline_build_without_lint_settings_does_not_lint(write_spec):
 
     result = build([write_spec(MINIMAL_SPEC + "strategy: {type: recreate}\n")])
     assert result.lint is None and result.files
+
+
+def test_build_prints_annotations_under_github_actions(tmp_path, write_spec, run_shipgen, monkeypatch):
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    spec = write_spec(MINIMAL_SPEC + "strategy: {type: recreate}\n")
+    result = run_shipgen("build", spec, "-o", tmp_path / "out")
+    assert result.exit_code == 1
+    assert "::error file=specs/release.yaml,line=8,col=18," in result.output

@@ -108,7 +108,7 @@ def test_any_mutation_builds_or_gives_located_errors(tmp_path, mutations):
         if not _exists(spec, path):
             continue
         spec = _delete(spec, path) if action == "delete" else _replace(spec, path, value)
-    result = _build_text(tmp_path, yaml.safe_dump(spec, sort_keys=False))
+    result = _build_text(tmp_path, dump_yaml(spec))
     errors = [d for d in result.diagnostics if d.severity == "error"]
     if errors:
         assert result.files == {}
@@ -178,7 +178,7 @@ def valid_specs(draw, index=0):
 @SETTINGS
 @given(spec=valid_specs())
 def test_generated_valid_specs_build(tmp_path, spec):
-    result = _build_text(tmp_path, yaml.safe_dump(spec, sort_keys=False))
+    result = _build_text(tmp_path, dump_yaml(spec))
     assert [d for d in result.diagnostics if d.severity == "error"] == []
     assert any(path.endswith("kubernetes/deployment.yaml") for path in result.files)
 
@@ -193,7 +193,7 @@ ORACLE_VENV = Path(os.environ.get("SHIPGEN_ORACLE_VENV", Path.home() / ".cache/s
 def test_the_oracle_accepts_builds_of_generated_specs(tmp_path_factory, specs):
     folder = tmp_path_factory.mktemp("generated")
     for spec in specs:
-        (folder / f"{spec['metadata']['name']}.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
+        (folder / f"{spec['metadata']['name']}.yaml").write_text(dump_yaml(spec))
     result = build([folder])
     assert [d for d in result.diagnostics if d.severity == "error"] == []
     out = folder / "out"

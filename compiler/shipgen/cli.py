@@ -99,7 +99,13 @@ def _check_build_lint(report):
     """A build lints first: findings are printed; a lint problem exits 2, an error finding 1."""
     if report is None:
         return
-    _print_diagnostics(report.problems + report.findings)
+    from .formats import default_format, render
+
+    findings = report.problems + report.findings
+    if default_format(os.environ) == "github":  # annotations on the pull request
+        click.echo(render(findings, "github"), nl=False)
+    else:
+        _print_diagnostics(findings)
     if report.problems:
         click.echo("build failed: the lint configuration or a policy is invalid; nothing written", err=True)
         sys.exit(EXIT_BAD_INPUT)

@@ -58,7 +58,7 @@ def today_from_environment() -> datetime.date:
 def lint(checked, settings: LintSettings = LintSettings(), facts: dict | None = None) -> LintReport:
     """Lint the releases of a `pipeline.Checked`; `facts` (release source -> Facts) may be given
     when the caller has computed them already."""
-    from .facts import RunContext, compute_facts, run_facts
+    from .facts import compute_facts, run_facts
     from .facts.dependencies import dependency_facts
     from .lintconfig import check_against, effective_options, find_config, load_config
     from .policy import load_policies

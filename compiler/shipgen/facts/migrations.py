@@ -21,7 +21,7 @@ locking: nobody uses that table yet (squawk does the same within one transaction
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 # rule -> (breaking, locking, expand, what happens, the safe path)
 CATALOGUE: dict = {
