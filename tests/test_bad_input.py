@@ -20,13 +20,15 @@ def _alias_bomb() -> bytes:
 
 
 CASES = {
-    # name: (file bytes, expected "line:col", a fragment of the message)
+    # name: (file bytes, expected "line:col", a fragment of the message, or alternatives)
     "malformed-yaml": (HEADER.encode() + b"metadata: {name: web, team: [x\nservice: 1\n", "4:8", "flow sequence"),
     "tabs": (HEADER.encode() + b"metadata:\n\tname: web\n", "4:1", "tabs are not allowed"),
     "duplicate-key": (HEADER.encode() + b"metadata: {name: a, team: b}\nmetadata: {name: c, team: d}\n", "4:1",
                       "duplicate key 'metadata' (first defined at line 3)"),
     "alias-bomb": (_alias_bomb(), r"\d+:\d+", "expands to more than"),
     "deep-nesting": (HEADER.encode() + b"metadata: " + b"[" * 3000 + b"]" * 3000 + b"\n", r"3:\d+", "nesting deeper"),
+    "deep-nesting-extreme": (HEADER.encode() + b"metadata: " + b"[" * 200_000 + b"]" * 200_000 + b"\n", r"3:\d+",
+                             "nesting deeper"),  # would overflow a recursive composer's C stack
     "deep-nesting-moderate": (HEADER.encode() + b"metadata: " + b"[" * 100 + b"]" * 100 + b"\n", r"3:\d+",
                               "nesting deeper"),
     "invalid-utf8": (HEADER.encode() + b"metadata: {name: caf\xe9, team: x}\n", "3:21", "invalid UTF-8"),
@@ -50,7 +52,7 @@ CASES = {
     "escaping-name": (MINIMAL_SPEC.replace("name: web,", "name: ../../../etc/cron.d,").encode(), "3:18",
                       "metadata.name: '../../../etc/cron.d' does not match"),
     "lone-surrogate": (MINIMAL_SPEC.replace("team: web-team", 'team: web-team, description: "\\ud800"').encode(),
-                       "3:52", "lone UTF-16 surrogate"),
+                       r"3:5[25]", ("lone UTF-16 surrogate", "invalid Unicode character escape code")),
     "control-character": (MINIMAL_SPEC.replace("team: web-team", "team: web-team, description: a\x7fb").encode(),
                           "3:53", "character U+007F is not allowed"),
     "infinite-number": (MINIMAL_SPEC.replace("ports: [{port: 8080}]", "ports: [{port: .inf}]").encode(), "6:18",
@@ -69,7 +71,8 @@ def test_bad_spec_gives_one_located_error_and_writes_nothing(case, tmp_path, run
     lines = [line for line in result.output.splitlines() if line != "build failed: nothing written"]
     assert len(lines) == 1, result.output
     assert re.fullmatch(rf"release\.yaml:{where}: error\[SG00\d\] [a-z-]+: .*", lines[0]), lines[0]
-    assert fragment in lines[0]
+    fragments = fragment if isinstance(fragment, tuple) else (fragment,)  # libyaml or ruamel's own parser
+    assert any(text in lines[0] for text in fragments), lines[0]
     assert "Traceback" not in result.output
     assert not out.exists()
 
@@ -127,3 +130,10 @@ def test_refuses_to_replace_a_directory_shipgen_did_not_write(tmp_path, write_sp
     assert result.exit_code == 2
     assert "refusing to replace" in result.output
     assert (precious / "notes.txt").read_text() == "keep me"
+
+
+def test_yaml_12_that_libyaml_refuses_still_loads(write_spec, run_shipgen):
+    """libyaml (YAML 1.1) refuses `?` inside a flow scalar; YAML 1.2, which editors use, allows it."""
+    spec = write_spec(MINIMAL_SPEC + "smoke:\n  - {name: quote, http: {path: /v1/quote?amount=100}}\n")
+    result = run_shipgen("validate", spec)
+    assert result.exit_code == 0, result.output
