@@ -62,8 +62,11 @@ def test_blue_green_judges_the_preview_then_the_active_service(write_spec):
         type: blue-green
         iterations: 3
         loadTest: {requestsPerSecond: 5}
-    """, rest=GATES + "rollback: {maxFailedChecks: 1}"))
+    """, rest=GATES + "rollback: {maxFailedChecks: 1}\nsmoke:\n  - {name: ready, http: {path: /ready, expect: 200}}"))
     blue_green = built.rollout["spec"]["strategy"]["blueGreen"]
+    # Istio labels the sidecar-less load Job's requests with the canonical service, not the preview's:
+    # the preview gets its smoke tests, the gates run after the switch
+    assert [t["templateName"] for t in blue_green["prePromotionAnalysis"]["templates"]] == ["web-smoke"]
     services = built.services()
     assert set(services) == {blue_green["activeService"], blue_green["previewService"]}
     assert blue_green["prePromotionAnalysis"]["args"][0]["value"] == blue_green["previewService"]

@@ -109,19 +109,20 @@ def test_replica_canary_has_no_traffic_routing_and_explains_replica_ratios(write
     assert not built.has("virtualservice.yaml") and not built.has("httproute.yaml")
     services = built.services()
     assert set(services) == {"web", "web-canary"}  # `web` selects every pod: the split is the pod ratio
-    # 3 pods: 10% -> the closest integer is 0, but a canary keeps at least one pod; 50% -> 1.5 rounds up to 2
-    assert "10% -> 1 of 3 pods (33% of requests)" in built.runbook
-    assert "50% -> 2 of 3 pods (67% of requests)" in built.runbook
+    # 3 pods, maxSurge 25% (1 pod): 10% -> a canary keeps at least one pod, and 1 of 4 (with the surge
+    # pod) is closer to 10% than 1 of 3; 50% -> 2 of 4 is exact (Argo's approximateWeightedCanaryStableReplicaCounts)
+    assert "10% -> 1 new and 3 old pods (25% of requests)" in built.runbook
+    assert "50% -> 2 new and 2 old pods (50% of requests)" in built.runbook
     assert "setWeight by replica counts" in built.runbook
 
 
 def test_basic_canary_replica_counts_match_argo_examples():
-    from shipgen.targets.argo_runbook import canary_replicas
+    from shipgen.targets.argo_runbook import basic_canary_pods
 
-    # examples from Argo Rollouts' utils/replicaset/canary.go comments (targets-k8s.md §2.2)
-    assert canary_replicas(10, 10) == 1 and canary_replicas(10, 30) == 3
-    assert canary_replicas(4, 50) == 2 and canary_replicas(5, 50) == 3  # ties round up
-    assert canary_replicas(4, 99) == 3 and canary_replicas(1, 50) == 1  # one pod on each side when possible
+    # examples from Argo Rollouts' utils/replicaset/canary.go comments (targets-k8s.md §2.2): (new, old) pods
+    assert basic_canary_pods(10, 10, 1) == (1, 9) and basic_canary_pods(10, 30, 3) == (3, 7)
+    assert basic_canary_pods(4, 50, 0) == (2, 2) and basic_canary_pods(5, 50, 0) == (3, 2)  # ties round up
+    assert basic_canary_pods(4, 99, 0) == (3, 1) and basic_canary_pods(1, 50, 0) == (1, 0)  # one pod on each side
 
 
 # ---------------------------------------------------------------------------- blue-green

@@ -73,10 +73,10 @@ def test_revision_template_follows_the_service(write_spec):
 def test_runbook_moves_weights_step_by_step(write_spec):
     release, _, _ = _app(write_spec)
     procedure = azure_container_apps.procedure(release, None)
-    weights = [step.command.split("--revision-weight ")[1] for step in procedure.deploy if "--revision-weight" in step.command]
-    assert weights == ["profiles--v5-0-0=90 profiles--v5-1-0=10", "profiles--v5-0-0=40 profiles--v5-1-0=60",
-                       "profiles--v5-0-0=0 profiles--v5-1-0=100"]
-    assert procedure.rollback[0].command.endswith("--revision-weight profiles--v5-0-0=100 profiles--v5-1-0=0")
+    # by label: stable is the previous revision's entry, preview the new (latest) revision's entry
+    weights = [step.command.split("--label-weight ")[1] for step in procedure.deploy if "--label-weight" in step.command]
+    assert weights == ["stable=90 preview=10", "stable=40 preview=60", "stable=0 preview=100"]
+    assert procedure.rollback[0].command.endswith("--label-weight stable=100 preview=0")
     assert procedure.automatic_rollback == ""  # no smoke tests: nothing can trigger it
 
 

@@ -137,3 +137,13 @@ def test_yaml_12_that_libyaml_refuses_still_loads(write_spec, run_shipgen):
     spec = write_spec(MINIMAL_SPEC + "smoke:\n  - {name: quote, http: {path: /v1/quote?amount=100}}\n")
     result = run_shipgen("validate", spec)
     assert result.exit_code == 0, result.output
+
+
+def test_paths_and_header_values_must_be_what_a_request_can_carry(write_spec, run_shipgen):
+    spec = write_spec(MINIMAL_SPEC + 'smoke: [{name: home, http: {path: "/a b\\nc"}}]\n'
+                      'platform: {controller: argo-rollouts, traffic: {provider: istio}}\n'
+                      'strategy: {type: ab-test, match: [{header: {name: x-beta, exact: "on\\u0007"}}]}\n')
+    result = run_shipgen("validate", spec)
+    assert result.exit_code == 2
+    assert "smoke[0].http.path: '/a b\\nc' does not match" in result.output
+    assert "strategy.match[0].header.exact: 'on\\x07' does not match" in result.output

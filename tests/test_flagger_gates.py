@@ -188,7 +188,7 @@ def test_hook_scripts_pass_shellcheck(write_spec, tmp_path, before, on_timeout):
     text = _approval_spec(before, "30m", on_timeout).replace("  approval:", "  loadTest: {path: /x}\n  approval:")
     text += textwrap.dedent("""\
         smoke:
-          - {name: home, http: {path: "/a b?c=$(x)", expect: 200}}
+          - {name: home, http: {path: "/a?b='c'&d=$(x)", expect: 200}}
           - {name: script, command: [sh, -c, "echo 'quoted' $HOME"]}
         """)
     built = build(write_spec, text)
@@ -204,7 +204,7 @@ def test_hook_scripts_pass_shellcheck(write_spec, tmp_path, before, on_timeout):
 def test_smoke_test_paths_cannot_inject_commands(write_spec, tmp_path):
     text = flagger_spec("type: canary", rest="""
         smoke:
-          - {name: home, http: {path: "/$(touch INJECTED)`touch INJECTED`';touch INJECTED", expect: 200}}
+          - {name: home, http: {path: "/$(touch$IFS'INJECTED')';touch$IFS'INJECTED'", expect: 200}}
         """)
     script = build(write_spec, text).webhook("pre-rollout", "smoke-home")["metadata"]["cmd"]
     loadtester = Loadtester(tmp_path)

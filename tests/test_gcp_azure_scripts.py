@@ -16,7 +16,8 @@ from conftest import release_from
 from shipgen.serialize import serialize
 from shipgen.targets import azure_app_service, azure_container_apps, azure_traffic_manager, gcp_cloud_run
 
-HOSTILE_PATH = "/q?x='1'&y=$(touch pwned)`id`"
+# URL characters only (the schema's rule), and still a command substitution if a script let it expand
+HOSTILE_PATH = "/q?x='1'&y=$(touch$IFS'pwned')"
 
 CLOUD_RUN = f"""\
 apiVersion: shipgen.dev/v1alpha1
@@ -120,7 +121,7 @@ STUBS = {
           *"webapp show"*) echo "web-portal-staging.azurewebsites.net" ;;
           *"config show"*) echo "DOCKER|contoso.azurecr.io/portal/web:12.3.0" ;;
           *"endpoint show"*) echo "Enabled" ;;
-          *"profiles--v5-0-1="*) all="$*"; share="${all#*profiles--v5-0-1=}"; echo "${share%% *}" > "$STATE" ;;
+          *"preview="*) all="$*"; share="${all#*preview=}"; echo "${share%% *}" > "$STATE" ;;
           *"--distribution staging="*) all="$*"; share="${all#*staging=}"; echo "${share%% *}" > "$STATE" ;;
           *"slot swap"*) echo 100 > "$STATE" ;;
         esac
@@ -193,9 +194,11 @@ def test_container_apps_script_moves_revision_weights(write_spec, tmp_path):
     _, script = _write_release(write_spec, tmp_path, CONTAINER_APPS, azure_container_apps)
     result, calls = _run(script, tmp_path)
     assert result.returncode == 0, result.stderr
-    weights = [line.split("--revision-weight ")[1].split(" --subscription")[0] for line in calls
-               if "--revision-weight" in line]
-    assert weights == ["profiles--v5-0-0=80 profiles--v5-0-1=20", "profiles--v5-0-0=0 profiles--v5-0-1=100"]
+    # by label: the template's stable (previous revision) and preview (new revision) entries
+    weights = [line.split("--label-weight ")[1].split(" --subscription")[0] for line in calls
+               if "--label-weight" in line]
+    assert weights == ["stable=80 preview=20", "stable=0 preview=100"]
+    assert not any("--revision-weight" in line for line in calls)
     assert all(line.endswith("--subscription Prod Subscription") for line in _platform_calls(calls, "az "))
     assert any(line.endswith("https://profiles---preview.blue-sea-123.westeurope.azurecontainerapps.io/ready")
                for line in calls if line.startswith("curl"))

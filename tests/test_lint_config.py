@@ -120,3 +120,20 @@ def test_build_honours_the_config(tmp_path, write_spec, run_shipgen):
     (tmp_path / ".shipgen.yaml").write_text("lint:\n  severity: {SG201: warning}\n")
     result = run_shipgen("build", spec, "-o", tmp_path / "out")
     assert result.exit_code == 0 and "warning[SG201] big-bang-rollout" in result.output
+
+
+def test_a_pyproject_without_a_shipgen_table_is_passed_over(tmp_path, monkeypatch):
+    """Only a pyproject.toml that can hold [tool.shipgen] is parsed; an escaped letter in a quoted
+    key still counts."""
+    from shipgen.lintconfig import find_config
+
+    for name, text, found in (("plain", '[project]\nname = "x"\n', False),
+                              ("table", '[tool.shipgen.lint]\ndisable = ["SG505"]\n', True),
+                              ("escaped", '[tool."\\u0073hipgen".lint]\ndisable = ["SG505"]\n', True),
+                              ("dotted", 'tool.shipgen.lint.disable = ["SG505"]\n', True),
+                              ("other tool", '[tool.ruff]\nline-length = 100  # shipgen style\n', False)):
+        folder = tmp_path / name.replace(" ", "-")
+        folder.mkdir()
+        (folder / "pyproject.toml").write_text(text, encoding="utf-8")
+        monkeypatch.chdir(folder)
+        assert (find_config() == folder / "pyproject.toml") is found, name

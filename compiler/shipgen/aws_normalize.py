@@ -36,6 +36,9 @@ MAX_TERMINATION_WAIT_MIN = 2880  # CodeDeploy: TerminationWaitTimeInMinutes, 2 d
 MAX_LAMBDA_TIMEOUT_S = 900
 MAX_ALARMS = 10  # CodeDeploy AlarmConfiguration
 HOOK_ANALYSIS_LIMIT_S = 840  # one Lambda hook run is at most 15 min; keep a minute for the rest
+ECR_IMAGE = re.compile(r"^(?P<repository>[0-9]{12}\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?/"
+                       r"[^:@]+)(:[^@]+)?(@sha256:[0-9a-f]{64})?$")
+NLB_LISTENER = ":listener/net/"
 
 # The settings each platform kind reads; any other one given is an error.
 FIELDS = {
@@ -113,8 +116,9 @@ def aws_platform(reader, raw: dict, metadata, service, platform, strategy, gates
     function = None
     if kind == "aws-lambda":
         function = _function(reader, settings.get("lambda", {}), metadata, service, rollback)
+        _check_function_image(reader, function, service, settings.get("region", ""))
     checks, interval_s = _analysis(reader, kind, strategy)
-    _check_smoke(reader, kind, smoke)
+    _check_smoke(reader, kind, smoke, service)
     if kind == "aws-ecs" and "cluster" not in settings:
         reader.error(path, "aws-ecs needs the cluster the service runs in: set platform.aws.cluster")
     alarms = _alarms(reader, kind, metadata, gates, rollback, load_balancer, function)
@@ -190,6 +194,13 @@ def _load_balancer(raw: dict) -> LoadBalancer:
 
 def _check_load_balancer(reader, kind: str, deployment: str, balancer: LoadBalancer, service, smoke):
     path = ("platform", "aws", "loadBalancer")
+    for key, arn in (("listener", balancer.listener), ("testListener", balancer.test_listener)):
+        if NLB_LISTENER in arn:
+            reader.error(path + (key,), "this is a Network Load Balancer listener, and the AWS targets work with an "
+                         "Application Load Balancer: the smoke tests and hooks speak HTTP through the listeners, "
+                         "the built-in gates become ALB metric alarms, the template parameters take ALB listener "
+                         "ARNs, and CodeDeploy shifts ECS traffic behind an NLB only all at once",
+                         fix="give the ARN of an Application Load Balancer listener (listener/app/...)")
     if kind == "aws-ecs" and deployment == CODEDEPLOY:
         if not balancer.listener or len(balancer.target_groups) != 2:
             reader.error(path if balancer.listener or balancer.target_groups else ("platform", "aws"),
@@ -280,8 +291,13 @@ def _approval_wait(reader, kind: str, deployment: str, strategy) -> int:
     return _minutes(approval.timeout_s)
 
 
-def _check_smoke(reader, kind: str, smoke):
+def _check_smoke(reader, kind: str, smoke, service):
     if kind == "aws-ec2":  # the hook scripts run every smoke test on the instance
+        for index, test in enumerate(smoke):
+            if test.http_path is not None and not service.ports:
+                reader.error(("smoke", index), f"smoke test {test.name} requests a path, and on EC2 the hook scripts "
+                             "send it to the container's first port: the service has none",
+                             fix="add service.ports, or make it a command smoke test")
         return
     for index, test in enumerate(smoke):
         if test.http_path is None:
@@ -497,6 +513,29 @@ def _function(reader, raw: dict, metadata, service, rollback) -> LambdaFunction:
         current_version=current,
         target_version=target,
     )
+
+
+def ecr_repository(image: str) -> str:
+    """`<account>.dkr.ecr.<region>.amazonaws.com/<repository>` of a private ECR image reference
+    (tag or digest dropped), or "" when the image is not in a private ECR registry."""
+    match = ECR_IMAGE.match(image)
+    return match.group("repository") if match else ""
+
+
+def _check_function_image(reader, function: LambdaFunction, service, region: str):
+    """A container image function runs an image from a private ECR repository in its own region."""
+    if function.template != "sam" or function.runtime:
+        return
+    match = ECR_IMAGE.match(service.image)
+    if not match:
+        reader.error(("service", "image"), f"a Lambda container image function runs images from a private Amazon ECR "
+                     f"repository only, and {service.image!r} is not one", fix="push the image to ECR "
+                     "(<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>), or give "
+                     "platform.aws.lambda.runtime, handler and code for a zip-packaged function")
+    elif region and match.group("region") != region:
+        reader.error(("service", "image"), f"Lambda runs container images from an ECR repository in the function's "
+                     f"region ({region}), and this image is in {match.group('region')}",
+                     fix=f"replicate the image to ECR in {region}")
 
 
 def _lambda_memory(reader, service) -> int:

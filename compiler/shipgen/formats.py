@@ -8,7 +8,6 @@ deterministic (sorted, no timestamps).
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import PurePosixPath
 
@@ -78,6 +77,8 @@ def render_json(findings: list) -> str:
 
 def fingerprint(finding) -> str:
     """Stable across unrelated edits: code, file, spec path and message, never line numbers."""
+    import hashlib  # here: loading OpenSSL costs every `--format text` run ~5 ms
+
     key = "\x1f".join((finding.code, finding.name, finding.file, spec_path_text(finding.spec_path),
                        " ".join(finding.message.split())))
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]

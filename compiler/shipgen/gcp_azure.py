@@ -532,10 +532,12 @@ def _azure(reader, raw_platform: dict, metadata, service, kind: str, strategy, r
 
 
 def arm_resource_id(value: str, resource_type: str) -> str:
-    """A full resource ID as given, or the ARM expression naming a resource in the same group."""
+    """A full resource ID as given, or the ARM expression naming a resource in the same group (a quote
+    in the name is doubled, ARM's escape inside a string literal, so it cannot end the literal)."""
     if value.startswith("/"):
         return value
-    return f"[resourceId('{resource_type}', '{value}')]"
+    name = value.replace("'", "''")
+    return f"[resourceId('{resource_type}', '{name}')]"
 
 
 def _container_app(reader, raw_azure: dict, metadata, service, rollout: Rollout) -> ContainerApp:

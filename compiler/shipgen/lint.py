@@ -21,7 +21,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import os
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from .diagnostics import Diagnostic
 from .suppress import INVALID, UNUSED
@@ -30,8 +30,11 @@ LINT_CODES = {INVALID[0]: INVALID[1], UNUSED[0]: UNUSED[1]}
 PAIR_FIELDS = ("labels", "env", "aws", "gcp", "azure")
 
 
-@dataclass(frozen=True)
-class LintSettings:
+# LintSettings is a NamedTuple and LintReport a plain class, not dataclasses: a dataclass costs
+# ~1 ms of every run's start-up.
+
+
+class LintSettings(NamedTuple):
     policy_dirs: tuple = ()  # users' policy folders, besides those in the config
     namespaces: tuple = ()  # users' packages; default: the config's, else ("main",)
     inline_ignores: bool = True
@@ -40,11 +43,14 @@ class LintSettings:
     config: object = None  # a LintConfig; default: found by walking up from the working directory
 
 
-@dataclass
 class LintReport:
-    findings: list = field(default_factory=list)  # policy findings, after config and suppressions
-    problems: list = field(default_factory=list)  # config, policy or git errors: nothing was linted
-    policies: list = field(default_factory=list)  # PolicyInfo of every policy that ran
+    def __init__(self, findings: list | None = None, problems: list | None = None, policies: list | None = None):
+        self.findings = findings if findings is not None else []  # policy findings, after config and suppressions
+        self.problems = problems if problems is not None else []  # config, policy or git errors: nothing was linted
+        self.policies = policies if policies is not None else []  # PolicyInfo of every policy that ran
+
+    def __repr__(self) -> str:
+        return f"LintReport(findings={self.findings!r}, problems={self.problems!r}, policies={self.policies!r})"
 
 
 def today_from_environment() -> datetime.date:
@@ -78,6 +84,7 @@ def lint(checked, settings: LintSettings = LintSettings(), facts: dict | None = 
         return LintReport(problems=problems, policies=policies)
     options = effective_options(config, policies)
     dependencies = dependency_facts(checked.releases)
+    field_names: dict = {}  # model_json's, shared by the releases
     findings = []
     for release in checked.releases:
         document = checked.documents[release.source]
@@ -85,7 +92,7 @@ def lint(checked, settings: LintSettings = LintSettings(), facts: dict | None = 
         input_document = {
             "file": release.source,
             "spec": document.data,
-            "release": model_json(release),
+            "release": model_json(release, field_names),
             "facts": run_facts(release, release_facts, context, dependencies),
             "options": options,
             "production": release.metadata.production,
@@ -165,24 +172,30 @@ def _suppressed(findings: list, checked, config, settings: LintSettings, policie
 # ---------------------------------------------------------------------------- the model as JSON
 
 
-def model_json(value):
+def model_json(value, field_names: dict | None = None):
     """A model value as JSON data: dataclasses become objects with camelCase keys, tuples lists,
-    and the sorted (key, value) pairs of labels, env and platform settings become objects."""
+    and the sorted (key, value) pairs of labels, env and platform settings become objects.
+    `field_names` (class -> [(attribute, key)]) may be shared by calls, to work them out once."""
+    if field_names is None:
+        field_names = {}
     if dataclasses.is_dataclass(value):
+        names = field_names.get(type(value))
+        if names is None:
+            names = field_names[type(value)] = [(item.name, _camel(item.name)) for item in dataclasses.fields(value)]
         result = {}
-        for item in dataclasses.fields(value):
-            content = getattr(value, item.name)
-            if item.name in PAIR_FIELDS and isinstance(content, tuple):
-                result[_camel(item.name)] = {str(key): model_json(entry) for key, entry in content}
-            elif item.name == "files":  # migration files: their names (the statements are in facts)
+        for name, key in names:
+            content = getattr(value, name)
+            if name in PAIR_FIELDS and isinstance(content, tuple):
+                result[key] = {str(pair_key): model_json(entry, field_names) for pair_key, entry in content}
+            elif name == "files":  # migration files: their names (the statements are in facts)
                 result["files"] = [path for path, _text in content]
             else:
-                result[_camel(item.name)] = model_json(content)
+                result[key] = model_json(content, field_names)
         return result
     if isinstance(value, (tuple, list)):
-        return [model_json(item) for item in value]
+        return [model_json(item, field_names) for item in value]
     if isinstance(value, dict):
-        return {str(key): model_json(item) for key, item in value.items()}
+        return {str(key): model_json(item, field_names) for key, item in value.items()}
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     return str(value)

@@ -310,8 +310,9 @@ def _strategy(reader: _Reader, raw: dict, platform: Platform) -> Strategy:
         match=tuple(_match(item) for item in raw.get("match", ())),
         mirror_percent=get("mirrorPercent", 100),
         preview_replicas=preview.get("replicas"),
+        # Flagger promotes by copying the new pod spec into the primary: it has no scale-down delay
         scale_down_delay_s=seconds(reader.get(preview, path + ("preview",), "scaleDownDelay", "30s",
-                                              record=kind == "blue-green")),
+                                              record=kind == "blue-green" and platform.controller != "flagger")),
         approval=Approval(reader.get(approval, path + ("approval",), "before", "promotion"), seconds(approval["timeout"]),
                           approval["onTimeout"]) if approval else None,
         load_test=LoadTest(reader.get(load_test, path + ("loadTest",), "requestsPerSecond", 10),

@@ -29,7 +29,10 @@ Per provider (Prometheus metric names as each project exports them):
 * linkerd and smi (SMI's live implementation is Linkerd's): `response_total`,
   `response_latency_ms_bucket`.
 * nginx (ingress-nginx): `nginx_ingress_controller_requests`,
-  `nginx_ingress_controller_request_duration_seconds_bucket`.
+  `nginx_ingress_controller_request_duration_seconds_bucket`. A canary Ingress is merged into the
+  stable Ingress's location, so the requests it diverts keep the stable `ingress` and `service`
+  labels and only `canary` (the upstream `<namespace>-<service>-<port>`) names the Service that
+  answered them (kubernetes/ingress-nginx#7696); a query for a Service adds both.
 * gateway-api: Envoy cluster statistics named `<namespace>_<service>_<port>` as Contour names
   them (the same series Flagger's Gateway API observer reads); other implementations need a query.
 * kubernetes: the application's `http_requests_total` / `http_request_duration_seconds_bucket`,
@@ -49,7 +52,9 @@ def gate_query(release: Release, gate: Gate, workload: str | None = None, servic
     if gate.query is not None:
         return substitute(gate.query, release, window, service or workload)
     builder = BUILT_IN[release.platform.traffic.provider][gate.metric]
-    target = Target(release.namespace, service=service, workload=None if service else (workload or release.name))
+    port = release.service.main_port.service_port if release.service.main_port else None
+    target = Target(release.namespace, service=service, workload=None if service else (workload or release.name),
+                    port=port)
     return builder(target, window, gate.percentile / 100)
 
 
@@ -66,6 +71,7 @@ class Target:
     namespace: str
     service: str | None = None
     workload: str | None = None
+    port: int | None = None  # the Service port the release's Ingress backends name
 
     @property
     def service_name(self) -> str:
@@ -149,17 +155,27 @@ def _linkerd_latency(target: Target, window: str, quantile: float) -> str:
 # ---------------------------------------------------------------------------- nginx (ingress-nginx)
 
 
-def _nginx_selector(target: Target) -> str:
-    return _selector(("namespace", "=", _label(target.namespace)), ("service", "=", _label(target.service_name)))
+def _nginx_rate(metric: str, target: Target, window: str, *matchers) -> str:
+    """rate() of the requests the Service answered through ingress-nginx: as an Ingress's own
+    backend (`service`, no canary upstream: `canary` empty or "-"), or as the backend of a canary
+    Ingress (`canary` = its upstream `<namespace>-<service>-<port>`)."""
+    namespace = ("namespace", "=", _label(target.namespace))
+    own = _selector(namespace, ("service", "=", _label(target.service_name)), ("canary", "=~", '"-?"'), *matchers)
+    upstream = f"{target.namespace}-{target.service_name}-"
+    diverted = _selector(namespace, ("canary", "=", _label(f"{upstream}{target.port}")) if target.port else
+                         ("canary", "=~", _label(f"{upstream}[0-9]+")), *matchers)
+    return f"rate({metric}{{{own}}}[{window}]) or rate({metric}{{{diverted}}}[{window}])"
 
 
 def _nginx_error_rate(target: Target, window: str, quantile: float) -> str:
-    return _error_ratio("nginx_ingress_controller_requests", _nginx_selector(target), 'status=~"5.."', window)
+    metric = "nginx_ingress_controller_requests"
+    errors = _nginx_rate(metric, target, window, ("status", "=~", '"5.."'))
+    return f"(sum({errors}) or vector(0)) / sum({_nginx_rate(metric, target, window)})"
 
 
 def _nginx_latency(target: Target, window: str, quantile: float) -> str:
-    return _percentile("nginx_ingress_controller_request_duration_seconds_bucket", _nginx_selector(target), window,
-                       quantile, " * 1000")
+    buckets = _nginx_rate("nginx_ingress_controller_request_duration_seconds_bucket", target, window)
+    return f"histogram_quantile({quantile:g}, sum by (le) ({buckets})) * 1000"
 
 
 # ---------------------------------------------------------------------------- gateway-api (Envoy, Contour naming)

@@ -195,8 +195,26 @@ def traffic_artifacts(release: Release) -> list:
 
 def progress_deadline_s(release: Release) -> int:
     """Kubernetes' reasoning (kubernetes.progress_deadline_s), and longer than the scale-down
-    delay: a deadline shorter than it marks a healthy rollout Degraded (argo-rollouts#3414)."""
-    return max(kubernetes.progress_deadline_s(release), scale_down_delay_s(release) + 120)
+    delay: a deadline shorter than it marks a healthy rollout Degraded (argo-rollouts#3414). For
+    blue-green also longer than the prePromotionAnalysis: while it runs nothing counts as progress
+    (only canary steps are exempt, isIndefiniteStep), so a shorter deadline would mark the Rollout
+    Degraded -- and progressDeadlineAbort abort it -- before the approval or the checks end."""
+    return max(kubernetes.progress_deadline_s(release), scale_down_delay_s(release) + 120,
+               pre_promotion_s(release) + 120)
+
+
+def pre_promotion_s(release: Release) -> int:
+    """How long a blue-green prePromotionAnalysis may run: its metrics run side by side, the
+    longest decides (0 without one)."""
+    if release.strategy.type != "blue-green":
+        return 0
+    strategy = release.strategy
+    durations = [test.timeout_s + JOB_START_MARGIN_S for test in release.smoke]
+    if gates_before_switch(release):
+        durations.append(strategy.iterations * strategy.interval_s + JOB_START_MARGIN_S)  # checks and load Job
+    if strategy.approval is not None:
+        durations.append(strategy.approval.timeout_s + JOB_START_MARGIN_S)
+    return max(durations, default=0)
 
 
 def scale_down_delay_s(release: Release) -> int:

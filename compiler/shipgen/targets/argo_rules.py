@@ -28,9 +28,11 @@ SETS_CIRCUIT_BREAKER = ("istio",)
 USES_HOSTS = ("istio", "gateway-api", "nginx")
 USES_GATEWAY = ("istio", "gateway-api")
 # Providers whose metrics count a request sent straight to a Service from outside the mesh and
-# the ingress (a load-test Job calling `<name>-canary`): Istio's server-side proxy reports it,
-# and the application's own metrics always do.
-SEES_DIRECT_REQUESTS = ("istio", "kubernetes")
+# the ingress (a load-test Job calling `<name>-canary`) as that Service's: the application's own
+# metrics do. Istio does not: since 1.11 (host-header fallback off) its server-side proxy labels a
+# request from outside the mesh with the pod's canonical service (`app.kubernetes.io/name`, the
+# same for both versions), not with the Service the Job called.
+SEES_DIRECT_REQUESTS = ("kubernetes",)
 HEADER_ROUTE_PROVIDERS_TEXT = "istio, gateway-api, linkerd or nginx"
 
 
@@ -291,5 +293,8 @@ def _check_load_test(reader, release):
     reader.warn(("strategy", "loadTest"), f"the load-test Job calls the new version's Service directly, and "
                 f"provider {provider}'s metrics count only requests that pass through "
                 + ("the ingress" if provider == "nginx" else "the Gateway" if provider == "gateway-api"
-                   else "meshed clients") + ": the gates will not see that load", name="unseen-load",
-                fix="rely on real traffic, give the gates queries that see the Job's requests, or use istio")
+                   else "meshed clients (Istio labels a request from outside the mesh with the pods' canonical "
+                   "service, not the Service it called)" if provider == "istio" else "meshed clients")
+                + ": the gates will not see that load", name="unseen-load",
+                fix="rely on real traffic, or give the gates queries that see the Job's requests (e.g. the "
+                    "application's own metrics)")

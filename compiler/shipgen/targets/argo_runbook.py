@@ -6,6 +6,8 @@ from `argo_rollouts.py`, which builds the objects these sentences describe.
 
 from __future__ import annotations
 
+import math
+
 from ..durations import human
 from ..model import Release
 from ..procedure import Procedure, Step
@@ -34,14 +36,44 @@ def argo(release: Release, *words, flags: tuple = ()) -> str:
     return command("kubectl", "argo", "rollouts", *words, "-n", release.namespace, *flags)
 
 
-def canary_replicas(replicas: int, weight: int) -> int:
-    """Argo's basic-canary replica count for a weight (utils/replicaset/canary.go): the integer
-    closest to replicas × weight / 100 (ties up), and for 0 < weight < 100 with more than one
-    replica at least one pod on each side."""
-    canary_count = (2 * replicas * weight + 100) // 200
-    if replicas > 1 and 0 < weight < 100:
-        canary_count = min(max(canary_count, 1), replicas - 1)
-    return canary_count
+def resolved_surge(max_surge, replicas: int) -> int:
+    """maxSurge in pods: a percentage of the replicas rounds up (Argo and Kubernetes alike)."""
+    if isinstance(max_surge, str) and max_surge.endswith("%"):
+        return math.ceil(replicas * int(max_surge[:-1]) / 100)
+    return int(max_surge)
+
+
+def basic_canary_pods(replicas: int, weight: int, max_surge: int) -> tuple:
+    """(new, old) pods Argo's basic canary settles on for a setWeight (utils/replicaset/canary.go,
+    approximateWeightedCanaryStableReplicaCounts): of the candidates ceil/floor(replicas × weight /
+    100) out of `replicas` -- or out of replicas + 1 when maxSurge allows a surge pod -- the one
+    whose pod ratio is closest to the weight (first wins on equal distance; a tie of floor and
+    ceiling keeps the ceiling); for 0 < weight < 100 on more than one pod neither side drops to 0."""
+    if replicas == 0:
+        return 0, 0
+    ceiling = math.ceil(replicas * weight / 100.0)
+    floor = math.floor(replicas * weight / 100.0)
+    zero_allowed = weight in (0, 100) or (replicas == 1 and max_surge == 0)
+
+    def tied(total: int) -> bool:
+        return math.modf(total * (weight / 100))[0] == 0.5
+
+    options = []
+    if ceiling < replicas or zero_allowed:
+        options.append((ceiling, replicas))
+    if not tied(replicas) and (floor != 0 or zero_allowed):
+        options.append((floor, replicas))
+    if max_surge > 0:
+        options.append((ceiling, replicas + 1))
+        if not tied(replicas + 1) and (floor != 0 or zero_allowed):
+            options.append((floor, replicas + 1))
+    if not options:
+        return 0, replicas
+    best = options[0]
+    for option in options[1:]:
+        if abs(option[0] * 100 / option[1] - weight) < abs(best[0] * 100 / best[1] - weight):
+            best = option
+    return best[0], best[1] - best[0]
 
 
 def plan_text(release: Release) -> str:
@@ -239,15 +271,19 @@ def approval_start(release: Release) -> str:
     return "the start of the checks"
 
 
+def share_text(weight: int, new: int, old: int) -> str:
+    return f"{weight}% -> {new} new and {old} old pods ({round(100 * new / (new + old))}% of requests)"
+
+
 def notes(release: Release) -> tuple:
     strategy = release.strategy
     provider = release.platform.traffic.provider
     result = []
     if strategy.type == "canary" and provider == "kubernetes":
         replicas = release.service.min_replicas
-        shares = ", ".join(f"{step.weight}% -> {canary_replicas(replicas, step.weight)} of "
-                           f"{replicas} pods ({round(100 * canary_replicas(replicas, step.weight) / replicas)}% "
-                           "of requests)" for step in strategy.steps)
+        surge = resolved_surge(strategy.max_surge, replicas)
+        shares = ", ".join(share_text(step.weight, *basic_canary_pods(replicas, step.weight, surge))
+                           for step in strategy.steps)
         result.append("No traffic provider: Argo Rollouts approximates each setWeight by replica counts, and the "
                       "Service sends requests in proportion to ready pods, so the real share is the replica ratio, "
                       f"not the weight ({shares}" + (", at the autoscaler's minimum" if release.service.autoscaling

@@ -439,27 +439,34 @@ def deployment_group_script(release: Release) -> str:
     role = quote(aws.roles.code_deploy) if aws.roles.code_deploy else \
         '"$(aws cloudformation describe-stacks --region "$REGION" --stack-name "$STACK" \\\n' \
         '  --query "Stacks[0].Outputs[?OutputKey==\'ServiceRoleArn\'].OutputValue" --output text)"'
-    options = [f"--deployment-config-name {quote(aws.hosts.predefined)}",
-               "--auto-scaling-groups " + " ".join(quote(group) for group in aws.fleet.auto_scaling_groups)]
+    options = [f"--deployment-config-name {quote(aws.hosts.predefined)}"]
     options += [f"{option} {quote(json.dumps(value, separators=(',', ':')))}"
                 for option, value in blue_green_settings(release).items()]
     arguments = "\n".join(f"  {option}" for option in options)
     body = common.constants(REGION=aws.region, STACK=aws.stack_name, APPLICATION=common.application_name(release),
-                            GROUP=common.deployment_group_name(release))
+                            GROUP=common.deployment_group_name(release),
+                            AUTO_SCALING_GROUP=aws.fleet.auto_scaling_groups[0])
     body += f'''
 role={role}
 settings=(
   --service-role-arn "$role"
 {arguments}
 )
-if aws deploy get-deployment-group --region "$REGION" --application-name "$APPLICATION" \\
-  --deployment-group-name "$GROUP" >/dev/null 2>&1; then
+# After each blue/green deployment CodeDeploy puts its copy of the Auto Scaling group in the
+# deployment group (and deletes the original with the old instances): an update keeps the
+# group's current one, the spec's group is only where the first deployment starts.
+if current=$(aws deploy get-deployment-group --region "$REGION" --application-name "$APPLICATION" \\
+  --deployment-group-name "$GROUP" --query 'deploymentGroupInfo.autoScalingGroups[0].name' --output text \\
+  2>/dev/null); then
+  if [[ -z $current || $current == None ]]; then
+    current=$AUTO_SCALING_GROUP
+  fi
   aws deploy update-deployment-group --region "$REGION" --application-name "$APPLICATION" \\
-    --current-deployment-group-name "$GROUP" "${{settings[@]}}"
-  echo "updated deployment group $GROUP"
+    --current-deployment-group-name "$GROUP" "${{settings[@]}}" --auto-scaling-groups "$current"
+  echo "updated deployment group $GROUP (Auto Scaling group $current)"
 else
   aws deploy create-deployment-group --region "$REGION" --application-name "$APPLICATION" \\
-    --deployment-group-name "$GROUP" "${{settings[@]}}"
+    --deployment-group-name "$GROUP" "${{settings[@]}}" --auto-scaling-groups "$AUTO_SCALING_GROUP"
   echo "created deployment group $GROUP"
 fi
 '''
@@ -548,7 +555,8 @@ def procedure(release: Release, facts) -> Procedure:
                    command("aws/deploy.sh"),
                    f"It stops the deployment with rollback if it has not ended after {human(deadline_s(release))}.")]
     if blue_green:
-        deploy.append(Step(f"CodeDeploy copies the Auto Scaling group {aws.fleet.auto_scaling_groups[0]}, installs the "
+        deploy.append(Step("CodeDeploy copies the deployment group's Auto Scaling group "
+                           f"({aws.fleet.auto_scaling_groups[0]} at first; each copy takes its place), installs the "
                            "new version on the copy, runs the hooks, then moves the load balancer to it all at once"
                            + (f"; a person must continue within {human(aws.ready_wait_min * 60)} or it stops:"
                               if aws.ready_wait_min else "."),

@@ -189,12 +189,16 @@ def cloudformation(release: Release) -> dict:
     definition["ExecutionRoleArn"] = execution_role
     definition["Tags"] = common.tags(release)
     conditions = {}
+    # Retained: CloudFormation would deregister a replaced (or, CODE_DEPLOY, dropped) revision, and
+    # ECS refuses to point a service or a task set at an INACTIVE one, which is how a release is
+    # rolled back after it completed (the runbook's rollback).
+    retain = {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"}
     if code_deploy:  # only when the stack is created; CodeDeploy owns the task definition afterwards
         conditions["CreateTaskDefinition"] = {"Fn::Equals": [common.ref("TaskDefinitionArn"), ""]}
         resources["TaskDefinition"] = {"Type": "AWS::ECS::TaskDefinition", "Condition": "CreateTaskDefinition",
-                                       "Properties": definition}
+                                       **retain, "Properties": definition}
     else:
-        resources["TaskDefinition"] = {"Type": "AWS::ECS::TaskDefinition", "Properties": definition}
+        resources["TaskDefinition"] = {"Type": "AWS::ECS::TaskDefinition", **retain, "Properties": definition}
     resources["Service"] = ecs_service(release)
     if release.service.autoscaling:
         resources.update(autoscaling(release))

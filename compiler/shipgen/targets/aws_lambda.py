@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 
 from ..artifacts import SHELL, YAML, Artifact
+from ..aws_normalize import ecr_repository
 from ..durations import human
 from ..model import Release
 from ..procedure import Procedure, Step
@@ -209,11 +210,15 @@ def deadline_s(release: Release) -> int:
 
 
 def sam_deploy(release: Release) -> str:
+    """`sam deploy` of the template. A container image function also needs its ECR repository
+    (`--image-repository`), which sam requires for image functions even when ImageUri is already
+    in ECR (aws/aws-sam-cli#5372); an image already there is not pushed again."""
     aws = common.settings(release)
     bucket = ("--s3-bucket", aws.artifact_bucket) if aws.artifact_bucket else ("--resolve-s3",)
+    image = () if function(release).runtime else ("--image-repository", ecr_repository(release.service.image))
     return command("sam", "deploy", "--region", aws.region, "--stack-name", aws.stack_name, "--template-file",
-                   "aws/template.yaml", "--capabilities", "CAPABILITY_IAM", *bucket, "--no-fail-on-empty-changeset",
-                   "--no-confirm-changeset")
+                   "aws/template.yaml", "--capabilities", "CAPABILITY_IAM", *bucket, *image,
+                   "--no-fail-on-empty-changeset", "--no-confirm-changeset")
 
 
 def deploy_script(release: Release) -> str:

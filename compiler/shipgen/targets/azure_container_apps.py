@@ -6,8 +6,9 @@ the new revision (`<app>--<suffix>`) created at weight 0 with the label `preview
 `https://<app>---preview.<environment domain>`) and the revision serving now kept at 100 with the
 label `stable`; otherwise single-revision mode, where the new revision takes all traffic once
 healthy. `container-apps/rollout.sh` then moves the weights through the spec's steps with
-`az containerapp ingress traffic set --revision-weight`, re-running the smoke tests against the
-preview URL while traffic is held. Container Apps has no automatic rollback of its own.
+`az containerapp ingress traffic set --label-weight` (the two labelled entries of the template),
+re-running the smoke tests against the preview URL while traffic is held. Container Apps has no
+automatic rollback of its own.
 Follows `../shared/docs/targets-cloud.md` §12 and §14.
 """
 
@@ -119,9 +120,11 @@ deploy_new_version() {  # template.json: the new revision, beside the one servin
   azure deployment group create --resource-group "$group" --template-file "$here/template.json"
 }
 
-set_traffic() {  # set_traffic PERCENT: PERCENT to the new revision, the rest to the previous one
+set_traffic() {  # set_traffic PERCENT: PERCENT to the new revision (label preview), the rest to the previous one
+  # By label: the template's two traffic entries get the weights. Naming the new revision instead
+  # would add a second entry for it beside the latestRevision one that carries its label.
   azure containerapp ingress traffic set --name "$app" --resource-group "$group" \\
-    --revision-weight "$previous_revision=$((100 - $1))" "$new_revision=$1"
+    --label-weight "$stable_label=$((100 - $1))" "$preview_label=$1"
 }
 
 roll_back() {
@@ -132,7 +135,7 @@ roll_back() {
   fi
   if [ "$multiple_revisions" = true ]; then
     azure containerapp ingress traffic set --name "$app" --resource-group "$group" \\
-      --revision-weight "$previous_revision=100" "$new_revision=0"
+      --label-weight "$stable_label=100" "$preview_label=0"
   else
     azure containerapp revision copy --name "$app" --resource-group "$group" --from-revision "$previous_revision"
   fi
@@ -169,7 +172,7 @@ def script_platform(release: Release) -> ScriptPlatform:
                 f"{plan_text(azure.rollout)}.",
         variables=(("app", release.name), ("group", azure.resource_group), ("subscription", azure.subscription),
                    ("new_revision", app.revision(release.name)), ("previous_revision", app.previous_revision),
-                   ("preview_label", PREVIEW_LABEL),
+                   ("stable_label", STABLE_LABEL), ("preview_label", PREVIEW_LABEL),
                    ("multiple_revisions", "true" if azure.rollout.progressive else "false"),
                    ("scale_down_delay", release.strategy.scale_down_delay_s)),
         functions=FUNCTIONS,
@@ -186,11 +189,10 @@ def smoke_command(release: Release, test) -> tuple:
 
 
 def _traffic(release: Release, percent: int) -> str:
+    """Weights by label: the template's entries (stable: the previous revision, preview: the new one)."""
     azure = release.platform.azure
-    app = azure.container_app
     return az(release, "containerapp", "ingress", "traffic", "set", "--name", release.name, "--resource-group",
-              azure.resource_group, "--revision-weight", f"{app.previous_revision}={100 - percent}",
-              f"{app.revision(release.name)}={percent}")
+              azure.resource_group, "--label-weight", f"{STABLE_LABEL}={100 - percent}", f"{PREVIEW_LABEL}={percent}")
 
 
 def procedure(release: Release, facts) -> Procedure:
@@ -210,9 +212,10 @@ def procedure(release: Release, facts) -> Procedure:
         for index, step in enumerate(rollout.steps):
             if step.percent == 0:
                 continue
-            title = f"Give {new} weight {step.percent}"
+            title = f"Give {new} (label {PREVIEW_LABEL}) weight {step.percent}"
             if index == rollout.approval_step:
-                title = f"After approval ({release.strategy.approval.before}), give {new} weight {step.percent}"
+                title = (f"After approval ({release.strategy.approval.before}), give {new} (label {PREVIEW_LABEL}) "
+                         f"weight {step.percent}")
             deploy.append(Step(title + (f", then hold for {human(step.hold_s)} while checking." if step.hold_s else "."),
                                _traffic(release, step.percent)))
         deploy.append(Step(f"After {human(release.strategy.scale_down_delay_s)}, deactivate the previous revision.",
@@ -224,7 +227,8 @@ def procedure(release: Release, facts) -> Procedure:
              Step("See the traffic split.", az(release, "containerapp", "ingress", "traffic", "show", "--name",
                                                release.name, "--resource-group", azure.resource_group)))
     if rollout.progressive:
-        rollback = (Step(f"Give all traffic back to {app.previous_revision}.", _traffic(release, 0)),
+        rollback = (Step(f"Give all traffic back to {app.previous_revision} (label {STABLE_LABEL}).",
+                         _traffic(release, 0)),
                     Step("If the previous revision was already deactivated, activate it first.",
                          az(release, "containerapp", "revision", "activate", "--name", release.name,
                             "--resource-group", azure.resource_group, "--revision", app.previous_revision)))

@@ -19,11 +19,13 @@ Mapping decisions:
   canary took traffic, so traffic returns to it in steps no larger than the largest step the canary
   took; without one the primary keeps its full size and takes the traffic back at once.
 * Blue/green: `iterations`; A/B: `iterations` + `match` (cookies as a regex on the `cookie`
-  header); shadow: blue/green iterations with `mirror` (+ `mirrorWeight` on Istio), so no user is
-  served by the new version before promotion.
+  header; for NGINX, whose router reads `cookie.exact` as the canary-by-cookie name, the name);
+  shadow: blue/green iterations with `mirror` (+ `mirrorWeight` on Istio), so no user is served
+  by the new version before promotion.
 * Gates: error rate at most `max` (0-1) -> built-in `request-success-rate` with
-  `thresholdRange.min = (1 - max) * 100`; p99 latency -> built-in `request-duration` (ms), both only
-  where Flagger's built-ins observe the provider's metrics (Istio, Linkerd, NGINX). Every other gate
+  `thresholdRange.min = (1 - max) * 100` where Flagger's built-ins observe the provider's metrics
+  (Istio, Linkerd, NGINX); p99 latency -> built-in `request-duration` (ms) where that is a p99
+  (Istio, Linkerd; NGINX's is a mean). Every other gate
   (other percentiles, other providers, custom queries, Datadog/CloudWatch/New Relic) becomes a
   MetricTemplate whose query selects the canary workload; `window` is the metric's `interval`.
 """
@@ -203,7 +205,8 @@ def analysis(release: Release) -> dict:
     else:
         result["iterations"] = strategy.iterations
     if strategy.type == "ab-test":
-        result["match"] = [match_entry(conditions) for conditions in strategy.match]
+        provider = release.platform.traffic.provider
+        result["match"] = [match_entry(conditions, provider) for conditions in strategy.match]
     if strategy.type == "shadow":
         result["mirror"] = True
         if release.platform.traffic.provider in MIRROR_WEIGHT:
@@ -230,12 +233,16 @@ def step_weight_promotion(release: Release) -> int:
     return max(after - before for before, after in zip(weights, weights[1:]))
 
 
-def match_entry(conditions: tuple) -> dict:
-    """One A/B alternative: all its conditions hold (Flagger header matches, AND within an entry)."""
+def match_entry(conditions: tuple, provider: str = "istio") -> dict:
+    """One A/B alternative: all its conditions hold (Flagger header matches, AND within an entry).
+    Flagger's NGINX router reads a `cookie` entry's `exact` as the canary-by-cookie NAME (the
+    request goes to the canary when that cookie is `always`, which flagger_rules requires)."""
     headers = {}
     for match in conditions:
         if match.source == "header":
             headers[match.name.lower()] = {"exact": match.exact} if match.exact is not None else {"regex": match.regex}
+        elif provider == "nginx":
+            headers["cookie"] = {"exact": match.name}
         else:
             headers["cookie"] = {"regex": cookie_regex(match)}
     return {"headers": headers}
@@ -245,7 +252,9 @@ def cookie_regex(match) -> str:
     """A regex on the whole Cookie header (`a=1; name=value; b=2`) matching one cookie's value."""
     import re
 
-    value = re.escape(match.exact) if match.exact is not None else f"(?:{match.regex})"
+    # an anchored value regex is embedded without its anchors (they would never match mid-header)
+    value = re.escape(match.exact) if match.exact is not None else \
+        f"(?:{match.regex.removeprefix('^').removesuffix('$')})"
     return f"^(.*?;\\s*)?({re.escape(match.name)}={value})(;.*)?$"
 
 
@@ -402,9 +411,11 @@ def traffic_plan(release: Release) -> str:
     served = ("it receives a copy of live traffic" + (f" ({strategy.mirror_percent}% of requests)"
                                                       if provider == "istio" else "")
               if strategy.type == "shadow" else "it receives no user traffic")
-    if provider == "kubernetes":
+    if provider == "kubernetes":  # no router: the tick after the iterations switches nothing either (§1.7)
         served += " (only the smoke tests and load test reach it, through the Service " \
                   f"{release.name}-canary)"
+        return (f"{served} during {strategy.iterations} checks, one every {interval}; then one more check, and it "
+                "is promoted (all traffic switches to it then)")
     return (f"{served} during {strategy.iterations} checks, one every {interval}; then all traffic switches to "
             "it for one more check, and it is promoted")
 

@@ -174,8 +174,9 @@ def load_test_command(release: Release) -> str:
     load = release.strategy.load_test
     workers, rate = load_workers(load.requests_per_second)
     words = ["hey", "-z", go_duration(release.strategy.interval_s), "-q", str(rate), "-c", str(workers)]
-    if release.platform.traffic.provider in LOAD_TEST_THROUGH_ROUTER:
-        # NGINX and Gateway API metrics count requests through the ingress or gateway only
+    if release.platform.traffic.provider in LOAD_TEST_THROUGH_ROUTER and release.strategy.type != "blue-green":
+        # NGINX and Gateway API metrics count requests through the ingress or gateway only (a
+        # blue/green router sends the new version none before promotion: the load goes to it directly)
         words += _matching_headers(release)
         url = f"http://{release.platform.traffic.hosts[0]}{load.path}"
     else:

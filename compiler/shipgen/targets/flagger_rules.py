@@ -56,6 +56,9 @@ SETS_CIRCUIT_BREAKER = ("istio",)
 # for the others (gatewayapi, smi) it falls back to Istio's metric names, and for `kubernetes`
 # to one application convention, so shipgen sends those through MetricTemplates instead.
 NATIVE_METRICS = ("istio", "linkerd", "nginx")
+# ... but only Istio's and Linkerd's `request-duration` is a p99; NGINX's is the mean response time
+# (sum / count of the ingress-nginx response-duration summary, fluxcd/flagger#1686)
+P99_DURATION = ("istio", "linkerd")
 MIRROR_WEIGHT = ("istio",)  # Gateway API mirrors all requests of a blue/green iteration
 LOAD_TEST_THROUGH_ROUTER = ("nginx", "gateway-api")  # their metrics see only routed requests
 
@@ -104,7 +107,7 @@ def uses_builtin(release, gate) -> str:
         return ""
     if gate.metric == "error-rate":
         return "request-success-rate"
-    if gate.metric == "latency" and gate.percentile == 99:
+    if gate.metric == "latency" and gate.percentile == 99 and release.platform.traffic.provider in P99_DURATION:
         return "request-duration"
     return ""
 
@@ -311,8 +314,15 @@ def _check_gates(reader, release):
         if gate.provider == "cloudwatch" and not dict(release.platform.aws).get("region"):
             _unsupported(reader, path + ("provider",), "a Flagger CloudWatch MetricTemplate needs the AWS region",
                          "set platform.aws.region")
+        provider = release.platform.traffic.provider
+        if gate.query is None and release.strategy.type == "blue-green" and provider in LOAD_TEST_THROUGH_ROUTER:
+            _unsupported(reader, path, f"gate '{gate.name}' reads {provider} metrics, which count only requests "
+                         "through the router, and Flagger's blue/green routes none to the new version before "
+                         "promotion: the check would never have data and every release would roll back",
+                         "give the gate a query on metrics the pods export themselves (the load test reaches them "
+                         f"through {release.name}-canary), or use platform.traffic.provider istio, linkerd or "
+                         "kubernetes, or strategy.type canary")
         if gate.query is None and not uses_builtin(release, gate):
-            provider = release.platform.traffic.provider
             if gate.metric not in BUILT_IN.get(provider, {}):
                 _unsupported(reader, path, f"shipgen has no built-in {gate.metric} query for traffic provider "
                              f"{provider}", "give the gate a query")

@@ -11,6 +11,7 @@ group=accounts-prod
 subscription=''
 new_revision=profiles--v5-0-1
 previous_revision=profiles--v5-0-0
+stable_label=stable
 preview_label=preview
 multiple_revisions=true
 scale_down_delay=30
@@ -35,9 +36,11 @@ deploy_new_version() {  # template.json: the new revision, beside the one servin
   azure deployment group create --resource-group "$group" --template-file "$here/template.json"
 }
 
-set_traffic() {  # set_traffic PERCENT: PERCENT to the new revision, the rest to the previous one
+set_traffic() {  # set_traffic PERCENT: PERCENT to the new revision (label preview), the rest to the previous one
+  # By label: the template's two traffic entries get the weights. Naming the new revision instead
+  # would add a second entry for it beside the latestRevision one that carries its label.
   azure containerapp ingress traffic set --name "$app" --resource-group "$group" \
-    --revision-weight "$previous_revision=$((100 - $1))" "$new_revision=$1"
+    --label-weight "$stable_label=$((100 - $1))" "$preview_label=$1"
 }
 
 roll_back() {
@@ -48,7 +51,7 @@ roll_back() {
   fi
   if [ "$multiple_revisions" = true ]; then
     azure containerapp ingress traffic set --name "$app" --resource-group "$group" \
-      --revision-weight "$previous_revision=100" "$new_revision=0"
+      --label-weight "$stable_label=100" "$preview_label=0"
   else
     azure containerapp revision copy --name "$app" --resource-group "$group" --from-revision "$previous_revision"
   fi

@@ -7,26 +7,33 @@ readonly REGION=us-west-2
 readonly STACK=reports-production
 readonly APPLICATION=reports-production
 readonly GROUP=reports-production
+readonly AUTO_SCALING_GROUP=reports-production
 
 role="$(aws cloudformation describe-stacks --region "$REGION" --stack-name "$STACK" \
   --query "Stacks[0].Outputs[?OutputKey=='ServiceRoleArn'].OutputValue" --output text)"
 settings=(
   --service-role-arn "$role"
   --deployment-config-name CodeDeployDefault.AllAtOnce
-  --auto-scaling-groups reports-production
   --deployment-style '{"deploymentType":"BLUE_GREEN","deploymentOption":"WITH_TRAFFIC_CONTROL"}'
   --blue-green-deployment-configuration '{"terminateBlueInstancesOnDeploymentSuccess":{"action":"TERMINATE","terminationWaitTimeInMinutes":60},"deploymentReadyOption":{"actionOnTimeout":"STOP_DEPLOYMENT","waitTimeInMinutes":30},"greenFleetProvisioningOption":{"action":"COPY_AUTO_SCALING_GROUP"}}'
   --load-balancer-info '{"targetGroupInfoList":[{"name":"reports"}]}'
   --auto-rollback-configuration '{"enabled":true,"events":["DEPLOYMENT_FAILURE","DEPLOYMENT_STOP_ON_ALARM"]}'
   --alarm-configuration '{"enabled":true,"ignorePollAlarmFailure":false,"alarms":[{"name":"reports-production-error-rate"}]}'
 )
-if aws deploy get-deployment-group --region "$REGION" --application-name "$APPLICATION" \
-  --deployment-group-name "$GROUP" >/dev/null 2>&1; then
+# After each blue/green deployment CodeDeploy puts its copy of the Auto Scaling group in the
+# deployment group (and deletes the original with the old instances): an update keeps the
+# group's current one, the spec's group is only where the first deployment starts.
+if current=$(aws deploy get-deployment-group --region "$REGION" --application-name "$APPLICATION" \
+  --deployment-group-name "$GROUP" --query 'deploymentGroupInfo.autoScalingGroups[0].name' --output text \
+  2>/dev/null); then
+  if [[ -z $current || $current == None ]]; then
+    current=$AUTO_SCALING_GROUP
+  fi
   aws deploy update-deployment-group --region "$REGION" --application-name "$APPLICATION" \
-    --current-deployment-group-name "$GROUP" "${settings[@]}"
-  echo "updated deployment group $GROUP"
+    --current-deployment-group-name "$GROUP" "${settings[@]}" --auto-scaling-groups "$current"
+  echo "updated deployment group $GROUP (Auto Scaling group $current)"
 else
   aws deploy create-deployment-group --region "$REGION" --application-name "$APPLICATION" \
-    --deployment-group-name "$GROUP" "${settings[@]}"
+    --deployment-group-name "$GROUP" "${settings[@]}" --auto-scaling-groups "$AUTO_SCALING_GROUP"
   echo "created deployment group $GROUP"
 fi
