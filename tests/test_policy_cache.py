@@ -93,8 +93,10 @@ def test_the_cache_can_be_turned_off(cache, monkeypatch, write_spec, run_shipgen
     _lint(run_shipgen, spec)
     assert not cache.exists()
     assert policy_cache.cache_dir({"SHIPGEN_NO_CACHE": "1", "HOME": "/home/x"}) is None
-    assert policy_cache.cache_dir({"XDG_CACHE_HOME": "/c"}).as_posix() == "/c/shipgen/rego-bundles"
-    assert policy_cache.cache_dir({"HOME": "/home/x"}).as_posix() == "/home/x/.cache/shipgen/rego-bundles"
+    assert policy_cache.cache_dir({"SHIPGEN_CACHE_DIR": "/c"}).as_posix() == "/c/rego-bundles"
+    # opt-in: without SHIPGEN_CACHE_DIR nothing is written outside the output directory
+    assert policy_cache.cache_dir({"XDG_CACHE_HOME": "/c"}) is None
+    assert policy_cache.cache_dir({"HOME": "/home/x"}) is None
 
 
 def test_an_unwritable_cache_is_not_used(tmp_path, monkeypatch, write_spec, run_shipgen):

@@ -31,8 +31,8 @@ def no_bundle_cache(monkeypatch):
 
 
 def test_the_metadata_index_is_current():
-    """run: python tools/policy_index.py"""
-    assert (ROOT / "policies" / METADATA_INDEX).read_text(encoding="utf-8") == _tool().index_text()
+    current = (ROOT / "policies" / METADATA_INDEX).read_text(encoding="utf-8")
+    assert current == _tool().index_text(), "policies/metadata-index.json is stale: run python tools/policy_index.py"
 
 
 def test_the_index_covers_every_builtin_and_gives_what_parsing_gives(monkeypatch):

@@ -13,10 +13,10 @@ bundle is only ever used for exactly the policies, query and regopy it was compi
   rego-cpp reads them (rego-cpp crashes on a damaged bundle): a damaged file is never loaded;
   the policies are compiled again and the file replaced.
 - Only bundles that compiled are stored: syntax errors are found, and reported, every time.
-- Where: `$SHIPGEN_CACHE_DIR/rego-bundles`, else `$XDG_CACHE_HOME/shipgen/rego-bundles`, else
-  `~/.cache/shipgen/rego-bundles`; the 16 most recently used bundles are kept (about 90 KB
-  each). `SHIPGEN_NO_CACHE=1` turns the cache off; deleting the folder is always safe. A
-  cache that cannot be read or written is silently not used.
+- Where: `$SHIPGEN_CACHE_DIR/rego-bundles`, only when that variable is set (shipgen writes nothing
+  outside the output directory unless asked; a pre-commit hook or CI job opts in); the 16 most
+  recently used bundles are kept (about 90 KB each). `SHIPGEN_NO_CACHE=1` turns it off again;
+  deleting the folder is always safe. A cache that cannot be read or written is silently not used.
 """
 
 from __future__ import annotations
@@ -39,20 +39,12 @@ def _blake2b():
 
 
 def cache_dir(environment=None) -> Path | None:
-    """The folder bundles are kept in, or None when the cache is turned off."""
+    """The folder bundles are kept in, or None when the cache is off: shipgen writes nothing outside
+    the output directory unless asked, so the cache is used only where SHIPGEN_CACHE_DIR names it."""
     environment = os.environ if environment is None else environment
-    if environment.get("SHIPGEN_NO_CACHE", "") not in ("", "0"):
+    if environment.get("SHIPGEN_NO_CACHE", "") not in ("", "0") or not environment.get("SHIPGEN_CACHE_DIR"):
         return None
-    if environment.get("SHIPGEN_CACHE_DIR"):
-        base = Path(environment["SHIPGEN_CACHE_DIR"])
-    elif environment.get("XDG_CACHE_HOME"):
-        base = Path(environment["XDG_CACHE_HOME"]) / "shipgen"
-    else:
-        home = environment.get("HOME")
-        if not home:
-            return None
-        base = Path(home) / ".cache" / "shipgen"
-    return base / "rego-bundles"
+    return Path(environment["SHIPGEN_CACHE_DIR"]) / "rego-bundles"
 
 
 def engine_identity() -> str:
