@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import textwrap
 
-import yaml
+
+from conftest import BuiltRelease, indent
 
 BASE = """\
 apiVersion: shipgen.dev/v1alpha1
@@ -32,31 +33,15 @@ gates:
 """
 
 
-def indent(text: str) -> str:
-    return textwrap.indent(textwrap.dedent(text).strip("\n"), "  ")
-
-
 def argo_spec(strategy: str, platform: str = "traffic: {provider: istio}", rest: str = GATES, replicas: int = 3) -> str:
     return BASE.format(strategy=indent(strategy), platform=indent(platform), rest=textwrap.dedent(rest).strip("\n"),
                        replicas=replicas)
 
 
-class Built:
+class Built(BuiltRelease):
     """The objects and runbook a build wrote for one release."""
 
-    def __init__(self, files: dict, folder: str):
-        self.files = files
-        self.folder = folder
-
-    def has(self, name: str) -> bool:
-        return f"{self.folder}/argo-rollouts/{name}" in self.files
-
-    def objects(self, name: str) -> list:
-        return list(yaml.safe_load_all(self.files[f"{self.folder}/argo-rollouts/{name}"].decode()))
-
-    def object(self, name: str) -> dict:
-        (document,) = self.objects(name)
-        return document
+    target_folder = "argo-rollouts"
 
     @property
     def rollout(self) -> dict:

@@ -53,6 +53,33 @@ def run_shipgen(monkeypatch):
     return run
 
 
+def indent(text: str) -> str:
+    """A YAML fragment dedented, then indented two spaces to nest under a key."""
+    return textwrap.indent(textwrap.dedent(text).strip("\n"), "  ")
+
+
+class BuiltRelease:
+    """The objects a build wrote for one release, read back from one target's folder."""
+
+    target_folder = ""  # set by subclasses: "flagger", "argo-rollouts", ...
+
+    def __init__(self, files: dict, folder: str):
+        self.files = files
+        self.folder = folder
+
+    def has(self, name: str) -> bool:
+        return f"{self.folder}/{self.target_folder}/{name}" in self.files
+
+    def objects(self, name: str) -> list:
+        import yaml
+
+        return list(yaml.safe_load_all(self.files[f"{self.folder}/{self.target_folder}/{name}"].decode()))
+
+    def object(self, name: str) -> dict:
+        (document,) = self.objects(name)
+        return document
+
+
 def release_from(path: Path):
     """The normalized Release of one spec file (fails the test on any error)."""
     from shipgen.pipeline import check_specs

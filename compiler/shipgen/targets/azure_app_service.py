@@ -168,7 +168,7 @@ def procedure(release: Release, facts) -> Procedure:
                    "app-service/rollout.sh"),
               Step(f"Deploy the new version to slot {service.slot} (production is untouched).",
                    arm_deploy_command(release, "app-service/template.json")),
-              Step(f"Run the smoke tests against the slot's host name.", "app-service/rollout.sh verify")]
+              Step("Run the smoke tests against the slot's host name.", "app-service/rollout.sh verify")]
     for index, step in enumerate(rollout.steps):
         if step.percent in (0, 100):
             continue
