@@ -12,7 +12,10 @@
 #     An analysis step whose expected requests per check, service.traffic.requestsPerSecond x
 #     the step's weight x the analysis interval (plus the load test's requests), is below
 #     `min-requests`. Blue-green previews serve no users, so only a load test feeds them.
-#     Steps are not checked when the request rate is unknown.
+#     Only steps where a controller judges the gates count: on AWS, CodeDeploy's alarms judge
+#     one alarm period of the traffic at each share it shifts (blue-green: production traffic
+#     after the switch); on GCP and Azure nothing evaluates metric gates. Steps are not
+#     checked when the request rate is unknown.
 #   why-it-matters: >-
 #     With a handful of requests an error rate is noise: one failure in ten requests is 10%,
 #     none is 0%. The gates pass or fail by chance, or report "no values found" and halt the

@@ -267,7 +267,7 @@ def test_smoke_tests_are_pre_rollout_hooks_on_the_canary(write_spec):
         """)
     built = build(write_spec, text)
     hook = built.webhook("pre-rollout", "smoke-home")
-    assert hook["timeout"] == "12s" and hook["url"] == "http://flagger-loadtester.shop/"
+    assert hook["timeout"] == "17s" and hook["url"] == "http://flagger-loadtester.shop/"  # the test's 12 s + 5 s
     assert "--max-time 12 --request HEAD http://web-canary.shop:80/" in hook["metadata"]["cmd"]
     assert '[ "$code" = 204 ]' in hook["metadata"]["cmd"]
     assert "http://web-canary.shop.svc.cluster.local:80/" in built.runbook  # the runbook reaches the new version
@@ -276,9 +276,10 @@ def test_smoke_tests_are_pre_rollout_hooks_on_the_canary(write_spec):
 def test_hook_timeouts_use_minutes_or_seconds(write_spec):
     text = flagger_spec("type: canary", rest="""
         smoke:
-          - {name: long, command: [./long-test], timeout: 1h}
+          - {name: long, command: [./long-test], timeout: 59m55s}
         """)
-    assert build(write_spec, text).webhook("pre-rollout", "smoke-long")["timeout"] == "60m"  # the CRD rejects "1h"
+    # 59m55s + the hook's 5 s margin: whole minutes are written as such; the CRD rejects "1h"
+    assert build(write_spec, text).webhook("pre-rollout", "smoke-long")["timeout"] == "60m"
 
 
 def test_gates_outside_rollback_on_are_left_out_with_a_warning(write_spec):

@@ -4,10 +4,12 @@ here once so that policies (Rego) only compare them.
 - `rollout`: who gets the new version first and how fast: the first step's share of traffic,
   whether the whole fleet changes at once, the capacity a rolling update takes out, each canary
   step with the requests its analysis can expect (requestsPerSecond x weight x interval, plus
-  load-test traffic);
+  load-test traffic), listing only the steps where a controller judges a sample (`platforms.py`:
+  CodeDeploy's alarms on AWS, nothing on GCP and Azure);
 - `analysis`: the analysis interval next to each gate's query window;
 - `slos`: each SLO's error budget next to the threshold of the gate that measures it;
-- `health`, `draining`, `disruption`, `manual`: probes, shutdown timing, the disruption budget
+- `health`, `draining`, `disruption`, `manual`: probes (and the platform's readiness check,
+  `platforms.py`), shutdown timing, the disruption budget
   the Kubernetes targets emit (`targets-k8s.md` §3.4), and the places a person must act.
 
 Spec paths are given with every item so that a finding can point at the spec.
@@ -19,6 +21,7 @@ import math
 
 from ..durations import human
 from ..model import Release
+from .platforms import judged_steps, readiness_check
 
 # How long each platform lets an instance finish after it is told to stop (seconds), where the
 # platform caps it: Cloud Run sends SIGKILL 10 s after SIGTERM; ECS caps stopTimeout at 120 s.
@@ -57,7 +60,7 @@ def rollout_facts(release: Release) -> dict:
     surge = count(strategy.max_surge, replicas, round_up=True) if strategy.type in ("rolling", "canary") else 0
     unavailable = count(strategy.max_unavailable, replicas, round_up=False) \
         if strategy.type in ("rolling", "canary") else 0
-    steps = analysis_steps(release)
+    steps = judged_steps(release, analysis_steps(release))
     unavailable_percent = canonical(round(100 * min(unavailable, replicas) / replicas, 1))
     first = first_step_percent(release, surge, unavailable)
     return {
@@ -207,6 +210,7 @@ def health_facts(release: Release) -> dict:
         "liveness_same_as_readiness": readiness is not None and liveness is not None
         and _probe_target(readiness) == _probe_target(liveness),
         "smoke_tests": len(release.smoke),
+        "readiness_check": readiness_check(release),
     }
 
 

@@ -67,6 +67,9 @@ def approval_stamp(release: Release) -> str:
     return '"${SHIPGEN_GATE_DIR:-/tmp}"/' + quote(f"shipgen-approval.{release.namespace}.{release.name}")
 
 
+SMOKE_HOOK_MARGIN_S = 5  # for the loadtester to start the command and report its result
+
+
 def _webhook(name: str, kind: str, url: str, timeout_s: int, script: str = "", metadata: dict | None = None) -> dict:
     hook = {"name": name, "type": kind, "url": url, "timeout": flagger_duration(timeout_s)}
     if script:
@@ -208,9 +211,9 @@ def webhooks(release: Release) -> list:
     if approval is not None and approval.before == "promotion":
         hooks.append(_webhook("approval-clock-reset", "pre-rollout", loadtester_url(release), QUICK_HOOK_TIMEOUT_S,
                               reset_script(release, close_rollback=False)))
-    for test in release.smoke:
-        hooks.append(_webhook(f"smoke-{test.name}", "pre-rollout", loadtester_url(release), test.timeout_s,
-                              smoke_script(release, test)))
+    for test in release.smoke:  # the hook outlasts the test, so a slow answer fails as the test, not the hook
+        hooks.append(_webhook(f"smoke-{test.name}", "pre-rollout", loadtester_url(release),
+                              test.timeout_s + SMOKE_HOOK_MARGIN_S, smoke_script(release, test)))
     if release.strategy.load_test is not None:
         hooks.append(_webhook("load-test", "rollout", loadtester_url(release), LOAD_TEST_HOOK_TIMEOUT_S,
                               metadata={"type": "cmd", "cmd": load_test_command(release)}))

@@ -1,0 +1,103 @@
+"""Platform-aware facts (`facts/platforms.py`): the analysis steps list only what a controller
+judges (CodeDeploy's alarms on AWS, at the shares it really shifts, one alarm period each;
+nothing on GCP and Azure), and the readiness check is the probe each target turns into the
+platform's health check."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import MINIMAL_SPEC, ROOT, release_from
+from shipgen.facts import compute_facts
+
+
+def example(name: str, *replacements) -> str:
+    """An example spec with (old, new) text replacements, each of which must apply."""
+    text = (ROOT / "examples" / name).read_text(encoding="utf-8")
+    for old, new in replacements:
+        assert old in text, old
+        text = text.replace(old, new)
+    return text
+
+
+def facts_of(write_spec, text: str) -> dict:
+    return compute_facts(release_from(write_spec(text))).as_dict()
+
+
+def test_codedeploy_linear_steps_are_judged_over_the_alarm_period(write_spec):
+    text = example("aws-ecs-linear.yaml", ("  replicas: 3\n", "  replicas: 3\n  traffic: {requestsPerSecond: 10}\n"))
+    steps = facts_of(write_spec, text)["rollout"]["steps"]
+    # 10 requests/s x share x 2 min (the alarm period, from the gate's 2m window)
+    assert [(step["weight"], step["expected_requests"]) for step in steps] == \
+        [(weight, 10 * weight / 100 * 120) for weight in range(10, 100, 10)]
+    assert steps[0]["path"] == ["strategy", "steps", 0]
+    assert steps[0]["basis"] == "10% of 10 requests/s over one 2 min CloudWatch alarm period"
+
+
+def test_codedeploy_blue_green_is_judged_after_the_switch(write_spec):
+    steps = facts_of(write_spec, example("aws-ec2-blue-green.yaml"))["rollout"]["steps"]
+    assert [(step["weight"], step["expected_requests"], step["path"]) for step in steps] == \
+        [(100, 40 * 60, ["strategy", "type"])]
+
+
+def test_codedeploy_without_alarms_judges_nothing(write_spec):
+    text = example("aws-ec2-blue-green.yaml", ("rollback: {automatic: true,", "rollback: {automatic: true, on: [],"))
+    facts = facts_of(write_spec, text)
+    assert facts["analysis"]["rollback_gates"] == 0
+    assert facts["rollout"]["steps"] == []
+
+
+@pytest.mark.parametrize("name", ["gcp-cloud-run-canary.yaml", "gcp-cloud-deploy-canary.yaml",
+                                  "azure-container-apps-canary.yaml", "azure-traffic-manager-blue-green.yaml"])
+def test_gcp_and_azure_evaluate_no_metric_gates(write_spec, name):
+    assert facts_of(write_spec, example(name))["rollout"]["steps"] == []
+
+
+def test_kubernetes_blue_green_preview_is_still_judged(write_spec):
+    text = MINIMAL_SPEC + "platform: {kind: kubernetes, controller: argo-rollouts}\nstrategy: {type: blue-green}\n" \
+        "gates:\n  - {name: error-rate, metric: error-rate, max: 0.01}\n"
+    steps = facts_of(write_spec, text)["rollout"]["steps"]
+    assert [(step["weight"], step["expected_requests"]) for step in steps] == [(0, 0)]
+
+
+NO_HEALTH = ("  health:\n    readiness: {path: /health, period: 10s}\n", "")
+ECS_HEALTH = ("    readiness: {path: /healthz, period: 5s}\n", "")
+ECS_LIVENESS = ("  health:\n    liveness: {exec: [/app/catalog-edge, healthcheck], period: 30s, timeout: 5s}\n", "")
+
+
+@pytest.mark.parametrize("name, replacements, present, mechanism", [
+    ("aws-ec2-blue-green.yaml", (), True, "health check in the CodeDeploy hook scripts"),
+    ("aws-ec2-blue-green.yaml", (NO_HEALTH,), False, "health check in the CodeDeploy hook scripts"),
+    ("aws-ecs-linear.yaml", (), True, "ECS health check"),
+    ("aws-ecs-linear.yaml", (ECS_HEALTH,), True, "ECS health check"),  # exec liveness: container health check
+    ("aws-ecs-linear.yaml", (ECS_HEALTH, ECS_LIVENESS), False, "ECS health check"),
+    ("azure-container-apps-canary.yaml", (), True, "Container Apps readiness probe"),
+    ("azure-container-apps-canary.yaml", (("    readiness: /health/ready\n", ""),), False,
+     "Container Apps readiness probe"),
+    ("azure-traffic-manager-blue-green.yaml", (), True, "Traffic Manager endpoint monitor path"),
+    ("azure-traffic-manager-blue-green.yaml",
+     (("  health:\n    readiness: {path: /healthz, period: 10s, timeout: 5s, failureThreshold: 3}\n", ""),), False,
+     "Traffic Manager endpoint monitor path"),
+    ("azure-traffic-manager-blue-green.yaml",
+     (("  health:\n    readiness: {path: /healthz, period: 10s, timeout: 5s, failureThreshold: 3}\n", ""),
+      ("monitor: {protocol: HTTPS, port: 443}", "monitor: {protocol: HTTPS, port: 443, path: /up}")), True,
+     "Traffic Manager endpoint monitor path"),
+    ("gcp-cloud-deploy-canary.yaml", (), True, "Cloud Run startup probe"),
+    ("gcp-cloud-deploy-mesh.yaml", (("    readiness: /ready\n", ""),), False, "readiness probe"),  # GKE
+])
+def test_readiness_check_is_what_the_target_emits(write_spec, name, replacements, present, mechanism):
+    check = facts_of(write_spec, example(name, *replacements))["health"]["readiness_check"]
+    assert check["required"] is True
+    assert check["present"] is present
+    assert check["mechanism"].startswith(mechanism)
+
+
+def test_lambda_needs_no_readiness_check(write_spec):
+    check = facts_of(write_spec, example("aws-lambda-sam.yaml"))["health"]["readiness_check"]
+    assert check["required"] is False
+
+
+def test_kubernetes_readiness_check_is_the_readiness_probe(write_spec):
+    check = facts_of(write_spec, MINIMAL_SPEC.replace("readiness: /ready, ", "startup: /started, "))["health"]
+    assert check["readiness_check"] == {"required": True, "present": False, "mechanism": "readiness probe",
+                                        "path": ["service", "health", "readiness"]}
