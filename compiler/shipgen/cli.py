@@ -67,9 +67,8 @@ def build(specs, out, check):
     """
     from .lint import LintSettings
     from .pipeline import build as run_build
-    from .pipeline import output_excludes
 
-    result = _guarded(run_build, specs or (Path("."),), output_excludes(out), LintSettings())
+    result = _guarded(run_build, specs or (Path("."),), (out,), LintSettings())
     _print_diagnostics(result.diagnostics)
     if _errors(result.diagnostics):
         click.echo("build failed: nothing written", err=True)

@@ -86,7 +86,7 @@ def normalize(document: SpecDocument, migration_files: tuple = ()) -> tuple[Rele
     _check_unique(reader, [test.name for test in smoke], "smoke")
     notify_raw = raw.get("notify", {})
     notify = Notify(*(notify_raw.get(key, "") for key in ("slack", "msteams", "pagerduty", "webhook")))
-    _check_health_needs_ports(reader, raw["service"], service)
+    _check_health_needs_ports(reader, service)
     platform = _cloud_settings(reader, raw, metadata, service, platform, strategy, gates, rollback, smoke)
     if has_errors(reader.diagnostics):
         return None, reader.diagnostics
@@ -222,7 +222,7 @@ def _probe(reader: _Reader, raw, path: tuple, main_port: str | None) -> Probe:
     )
 
 
-def _check_health_needs_ports(reader: _Reader, raw: dict, service: Service):
+def _check_health_needs_ports(reader: _Reader, service: Service):
     for kind in ("readiness", "liveness", "startup"):
         probe = getattr(service, kind)
         if probe and probe.handler != "exec" and probe.port is None:

@@ -11,7 +11,6 @@ all problems at once.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from .diagnostics import Diagnostic, has_errors
 
@@ -121,6 +120,3 @@ def build(arguments, exclude=(), lint_settings=None) -> Build:
             result.files[f"{release.output_dir}/{artifact.path}"] = serialize(artifact, release.source)
     return result
 
-
-def output_excludes(out: Path | None) -> tuple:
-    return (out,) if out is not None else ()
