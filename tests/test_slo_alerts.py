@@ -65,3 +65,20 @@ def test_alerts_judge_the_pods_that_serve(write_spec, controller, strategy, prov
 def test_no_slos_no_rule(write_spec):
     release = release_from(write_spec(MINIMAL_SPEC))
     assert not slo_alerts.applies(release)
+
+
+def test_slos_measured_outside_prometheus_get_no_prometheus_rule(write_spec):
+    spec = MINIMAL_SPEC + """\
+gates:
+  - {name: errors, metric: error-rate, max: 0.01}
+  - {name: dd-errors, provider: datadog, query: "sum:trace.http.request.errors{service:web}", max: 5}
+slos:
+  - {name: availability, objective: 99.5, sli: errors}
+  - {name: dd-availability, objective: 99, sli: dd-errors}
+"""
+    rule = _rule(write_spec, spec)
+    assert [group["name"] for group in rule["spec"]["groups"]] == ["web-availability"]
+    assert "trace.http" not in str(rule)
+    only_datadog = spec.replace("  - {name: availability, objective: 99.5, sli: errors}\n", "")
+    release = release_from(write_spec(only_datadog))
+    assert slo_alerts.render(release, compute_facts(release)) == []

@@ -13,12 +13,12 @@ order of rendering; the runbook comes last).
 
 from __future__ import annotations
 
-from . import argo_rollouts, flagger, kubernetes, runbook, slo_alerts
+from . import argo_rollouts, flagger, grafana, kubernetes, runbook, slo_alerts
 from . import azure_app_service, azure_container_apps, azure_traffic_manager, gcp_cloud_deploy, gcp_cloud_run
 from . import aws_ec2, aws_ecs, aws_lambda
 
 TARGETS = (kubernetes, flagger, argo_rollouts, gcp_cloud_run, gcp_cloud_deploy, azure_container_apps,
-           azure_app_service, azure_traffic_manager, aws_ecs, aws_lambda, aws_ec2, slo_alerts, runbook)
+           azure_app_service, azure_traffic_manager, aws_ecs, aws_lambda, aws_ec2, slo_alerts, grafana, runbook)
 
 
 def delivery_target(release):

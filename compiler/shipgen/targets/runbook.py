@@ -50,8 +50,15 @@ def render(release: Release, facts) -> list:
     text = render_template("runbook.md.j2", release=release, procedure=procedure, facts=facts,
                            gates=[gate_view(release, gate, target) for gate in release.gates],
                            migration=migration_view(release), smoke=smoke_view(release, target),
-                           settings=effective_settings(release))
+                           settings=effective_settings(release), dashboard=dashboard_path(release))
     return [Artifact("RUNBOOK.md", text, MARKDOWN)]
+
+
+def dashboard_path(release: Release):
+    """The Grafana dashboard's path in the release folder, when one is generated."""
+    from . import grafana
+
+    return f"{release.output_dir}/grafana/dashboard.json" if grafana.applies(release) else None
 
 
 def threshold_text(gate: Gate) -> str:

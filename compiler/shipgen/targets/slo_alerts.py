@@ -48,7 +48,7 @@ def applies(release: Release) -> bool:
 
 
 def render(release: Release, facts) -> list:
-    groups = [group for group in (slo_group(release, slo) for slo in release.slos) if group["rules"]]
+    groups = [group for group in (slo_group(release, slo) for slo in measured_slos(release)) if group["rules"]]
     if not groups:
         return []
     rule = {"apiVersion": "monitoring.coreos.com/v1", "kind": "PrometheusRule",
@@ -71,6 +71,12 @@ def burn_factor(window: BurnWindow, period_s: int) -> float:
     return window.budget_percent / 100 * period_s / window.long_s
 
 
+def measured_slos(release: Release) -> tuple:
+    """The SLOs Prometheus can alert on: those measured by a Prometheus gate (a Datadog, CloudWatch
+    or New Relic query cannot go into a Prometheus rule)."""
+    return tuple(slo for slo in release.slos if release.gate(slo.sli).provider == "prometheus")
+
+
 def slo_group(release: Release, slo: Slo) -> dict:
     gate = release.gate(slo.sli)
     if gate.metric == "latency":  # no ratio to burn; without a maximum, nothing to alert on
@@ -79,16 +85,16 @@ def slo_group(release: Release, slo: Slo) -> dict:
     return {"name": f"{release.name}-{slo.name}", "rules": recording_rules(release, slo) + burn_alerts(release, slo)}
 
 
-def _labels(release: Release, slo: Slo) -> dict:
+def slo_labels(release: Release, slo: Slo) -> dict:
     return {"namespace": release.namespace, "service": release.name, "slo": slo.name}
 
 
-def _selector(labels: dict) -> str:
+def label_selector(labels: dict) -> str:
     inner = ", ".join(f'{key}="{value}"' for key, value in labels.items())
     return "{" + inner + "}"
 
 
-def _windows() -> list:
+def recorded_windows() -> list:
     return sorted({seconds for window in BURN_WINDOWS for seconds in (window.short_s, window.long_s)})
 
 
@@ -98,12 +104,12 @@ def recording_rules(release: Release, slo: Slo) -> list:
     gate = release.gate(slo.sli)
     return [{"record": f"{RECORD_PREFIX}{prometheus_duration(seconds)}",
              "expr": gate_query(release, replace(gate, window_s=seconds), **serving_selector(release)),
-             "labels": _labels(release, slo)} for seconds in _windows()]
+             "labels": slo_labels(release, slo)} for seconds in recorded_windows()]
 
 
 def burn_alerts(release: Release, slo: Slo) -> list:
     budget = 1 - slo.objective / 100
-    selector = _selector(_labels(release, slo))
+    selector = label_selector(slo_labels(release, slo))
     alerts = []
     for severity in ("page", "ticket"):
         conditions = []
