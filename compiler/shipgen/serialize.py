@@ -82,14 +82,15 @@ def _dumper():
     Dumper.add_representer(str, represent_str)
     Dumper.add_representer(float, represent_float)
     # PyYAML quotes strings that YAML 1.1 would read as other types. Readers of YAML 1.2 (and
-    # Kubernetes' go-yaml) also read `0o17`, `0x1F` and `1e3` as numbers: quote those too.
+    # Kubernetes' go-yaml) also read `08`, `0o17`, `0x1F` and `1e3` as numbers: quote those too.
     for tag, pattern, first in YAML_12_NUMBERS:
         Dumper.add_implicit_resolver(tag, pattern, list(first))
     return Dumper
 
 
 YAML_12_NUMBERS = (
-    ("tag:yaml.org,2002:int", re.compile(r"^(?:[-+]?0o[0-7]+|[-+]?0x[0-9a-fA-F]+)$"), "-+0"),
+    # `08` is a string to YAML 1.1 (not octal) but the number 8 to YAML 1.2 and to go-yaml
+    ("tag:yaml.org,2002:int", re.compile(r"^(?:[-+]?[0-9]+|[-+]?0o[0-7]+|[-+]?0x[0-9a-fA-F]+)$"), "-+0123456789"),
     ("tag:yaml.org,2002:float", re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)$"),
      "-+0123456789."),
 )
