@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from shipgen.targets.argo_rollouts import APPROVAL_FILE, APPROVAL_SCRIPT, HTTP_CHECK_SCRIPT
+from shipgen.targets.argo.objects import APPROVAL_FILE, APPROVAL_SCRIPT, HTTP_CHECK_SCRIPT
 
 
 def run_approval(tmp_path, timeout_s: int, exit_code: str, approved: bool):

@@ -117,7 +117,7 @@ def test_replica_canary_has_no_traffic_routing_and_explains_replica_ratios(write
 
 
 def test_basic_canary_replica_counts_match_argo_examples():
-    from shipgen.targets.argo_runbook import basic_canary_pods
+    from shipgen.targets.argo.procedure import basic_canary_pods
 
     # examples from Argo Rollouts' utils/replicaset/canary.go comments (targets-k8s.md §2.2): (new, old) pods
     assert basic_canary_pods(10, 10, 1) == (1, 9) and basic_canary_pods(10, 30, 3) == (3, 7)

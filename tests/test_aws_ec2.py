@@ -163,7 +163,7 @@ def test_every_generated_script_is_shellcheck_clean(tmp_path):
 
 
 def test_the_procedure_redeploys_the_previous_revision(tmp_path):
-    from shipgen.targets import aws_ec2
+    from shipgen.targets.aws import ec2 as aws_ec2
 
     release = release_of(tmp_path, spec(EC2, strategy=IN_PLACE))
     procedure = aws_ec2.procedure(release, None)

@@ -177,7 +177,7 @@ def test_a_rolling_service_without_automatic_rollback_only_stops(tmp_path):
 
 
 def test_the_procedure_names_the_rollback_commands_and_numbers(tmp_path):
-    from shipgen.targets import aws_ecs
+    from shipgen.targets.aws import ecs as aws_ecs
 
     release = release_of(tmp_path, spec(dict(ECS, aws=dict(ECS["aws"], terminationWait="45m")), strategy=CANARY))
     procedure = aws_ecs.procedure(release, None)
@@ -190,7 +190,7 @@ def test_the_procedure_names_the_rollback_commands_and_numbers(tmp_path):
 
 
 def test_the_rolling_procedure_rolls_back_with_update_service(tmp_path):
-    from shipgen.targets import aws_ecs
+    from shipgen.targets.aws import ecs as aws_ecs
 
     release = release_of(tmp_path, spec(dict(ECS, aws=dict(ECS["aws"], loadBalancer={})), strategy={"type": "rolling"}))
     commands = [step.command for step in aws_ecs.procedure(release, None).rollback]

@@ -11,7 +11,7 @@ import types
 
 import pytest
 
-from shipgen.targets.aws_common import HOOK_SOURCE
+from shipgen.targets.aws.common import HOOK_SOURCE
 
 EVENT = {"DeploymentId": "d-1", "LifecycleEventHookExecutionId": "hook-1"}
 

@@ -101,7 +101,7 @@ def test_the_appspec_shifts_the_alias_between_the_spec_versions(tmp_path):
 
 
 def test_the_procedure_rolls_back_to_the_current_version(tmp_path):
-    from shipgen.targets import aws_lambda
+    from shipgen.targets.aws import lambdas as aws_lambda
 
     release = release_of(tmp_path, spec(APPSPEC))
     commands = [step.command for step in aws_lambda.procedure(release, None).rollback]
@@ -112,7 +112,7 @@ def test_the_procedure_rolls_back_to_the_current_version(tmp_path):
 
 
 def test_the_sam_procedure_deploys_with_sam(tmp_path):
-    from shipgen.targets import aws_lambda
+    from shipgen.targets.aws import lambdas as aws_lambda
 
     release = release_of(tmp_path, spec(ZIP))
     procedure = aws_lambda.procedure(release, None)
@@ -122,7 +122,7 @@ def test_the_sam_procedure_deploys_with_sam(tmp_path):
 
 
 def test_hook_names_stay_within_64_characters_and_distinct(tmp_path):
-    from shipgen.targets.aws_common import hook_function_name
+    from shipgen.targets.aws.common import hook_function_name
 
     long = "a" * 45
     release = release_of(tmp_path, spec(LAMBDA, metadata={"name": long, "environment": "e" * 30}))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from conftest import release_from
 from shipgen.pipeline import check_specs
-from shipgen.targets import azure_app_service
+from shipgen.targets.azure import app_service as azure_app_service
 
 SPEC = """\
 apiVersion: shipgen.dev/v1alpha1

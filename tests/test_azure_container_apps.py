@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from conftest import release_from
 from shipgen.pipeline import check_specs
-from shipgen.targets import azure_container_apps
+from shipgen.targets.azure import container_apps as azure_container_apps
 
 SPEC = """\
 apiVersion: shipgen.dev/v1alpha1

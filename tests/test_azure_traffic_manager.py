@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from conftest import release_from
 from shipgen.pipeline import check_specs
-from shipgen.targets import azure_traffic_manager
+from shipgen.targets.azure import traffic_manager as azure_traffic_manager
 
 SPEC = """\
 apiVersion: shipgen.dev/v1alpha1

@@ -59,7 +59,7 @@ def test_no_service_is_emitted_because_flagger_owns_them(write_spec):
 
 
 def test_gate_queries_select_the_canary_during_analysis(write_spec):
-    from shipgen.targets import flagger
+    from shipgen.targets.flagger import canary as flagger
 
     text = flagger_spec("type: canary").replace(
         "  - {name: latency-p99, metric: latency, max: 500, window: 1m}",

@@ -14,7 +14,10 @@ import pytest
 
 from conftest import release_from
 from shipgen.serialize import serialize
-from shipgen.targets import azure_app_service, azure_container_apps, azure_traffic_manager, gcp_cloud_run
+from shipgen.targets.azure import app_service as azure_app_service
+from shipgen.targets.azure import container_apps as azure_container_apps
+from shipgen.targets.azure import traffic_manager as azure_traffic_manager
+from shipgen.targets.gcp import cloud_run as gcp_cloud_run
 
 # URL characters only (the schema's rule), and still a command substitution if a script let it expand
 HOSTILE_PATH = "/q?x='1'&y=$(touch$IFS'pwned')"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from conftest import release_from
 from shipgen.pipeline import check_specs
-from shipgen.targets import gcp_cloud_deploy
+from shipgen.targets.gcp import cloud_deploy as gcp_cloud_deploy
 
 SPEC = """\
 apiVersion: shipgen.dev/v1alpha1

@@ -7,7 +7,7 @@ import re
 
 from conftest import release_from
 from shipgen.pipeline import check_specs
-from shipgen.targets import gcp_cloud_run
+from shipgen.targets.gcp import cloud_run as gcp_cloud_run
 
 SPEC = """\
 apiVersion: shipgen.dev/v1alpha1

@@ -6,7 +6,7 @@ import yaml
 
 from conftest import MINIMAL_SPEC, release_from
 from shipgen.facts import compute_facts
-from shipgen.targets import kubernetes
+from shipgen.targets.kubernetes import manifests as kubernetes
 
 FULL_SPEC = """\
 apiVersion: shipgen.dev/v1alpha1

@@ -70,7 +70,7 @@ def test_percent_counts_round_like_kubernetes():
 
 @pytest.mark.parametrize("replicas", [1, 2, 9, 10, 11, 40])
 def test_disruption_facts_match_the_kubernetes_target(write_spec, replicas):
-    from shipgen.targets.kubernetes import disruption_allowance as emitted
+    from shipgen.targets.kubernetes.manifests import disruption_allowance as emitted
 
     release = release_from(write_spec(MINIMAL_SPEC.replace("1.0.0\n", f"1.0.0\n  replicas: {replicas}\n", 1)))
     assert disruption_allowance(replicas) == emitted(release)

@@ -13,7 +13,7 @@ import pytest
 from aws_support import (ECS, EC2, LAMBDA, LISTENER, build_files, check, errors, fake_command, load, run_script,
                          spec, write_tree)
 from conftest import release_from
-from shipgen.targets import azure_app_service
+from shipgen.targets.azure import app_service as azure_app_service
 
 BLUE_GREEN = {"type": "blue-green", "preview": {"scaleDownDelay": "1h"}}
 NLB_LISTENER = LISTENER.replace("listener/app/", "listener/net/")

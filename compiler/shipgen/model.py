@@ -129,7 +129,7 @@ class Platform:
     traffic: Traffic
     controller_version: str
     workload_ref: bool
-    aws: object  # aws_model.AwsPlatform for aws-* kinds, else None
+    aws: object  # targets.aws.settings.AwsPlatform for aws-* kinds, else None
     gcp: object  # gcp_azure.Gcp for gcp-* kinds, else None
     azure: object  # gcp_azure.Azure for azure-* kinds, else None
 

@@ -103,11 +103,11 @@ def _cloud_settings(reader: _Reader, raw: dict, metadata, service, platform, str
     only when the spec is about that cloud (start-up stays lean for everyone else)."""
     kind, raw_platform = platform.kind, raw.get("platform", {})
     if kind.startswith(("gcp-", "azure-")) or "gcp" in raw_platform or "azure" in raw_platform:
-        from . import gcp_azure
+        from .targets.gcp_azure import settings as gcp_azure
 
         platform = gcp_azure.settle(reader, raw, metadata, service, platform, strategy, rollback, smoke)
     if kind.startswith("aws-") or "aws" in raw_platform:
-        from .aws_normalize import aws_platform
+        from .targets.aws.normalize import aws_platform
 
         platform = replace(platform, aws=aws_platform(reader, raw, metadata, service, platform, strategy, gates,
                                                       rollback, smoke))
@@ -119,9 +119,9 @@ def _check_controller_capabilities(reader: _Reader, release: Release):
     if release.platform.kind != "kubernetes":
         return
     if release.platform.controller == "flagger":
-        from .targets.flagger_rules import check
+        from .targets.flagger.checks import check
     elif release.platform.controller == "argo-rollouts":
-        from .targets.argo_rules import check
+        from .targets.argo.checks import check
     else:
         return
     check(reader, release)
@@ -251,7 +251,7 @@ def _platform(reader: _Reader, raw: dict) -> Platform:
         traffic=traffic,
         controller_version=raw.get("controllerVersion", ""),
         workload_ref=raw.get("workloadRef", False),
-        aws=None,  # typed by aws_normalize.aws_platform once the whole release is read
+        aws=None,  # typed by targets.aws.normalize.aws_platform once the whole release is read
         gcp=None,  # typed by gcp_azure.settle once the whole release is read
         azure=None,
     )

@@ -205,3 +205,13 @@ BUILT_IN = {
     "nginx": {"error-rate": _nginx_error_rate, "latency": _nginx_latency},
     "gateway-api": {"error-rate": _envoy_error_rate, "latency": _envoy_latency},
 }
+
+
+def threshold_text(gate: Gate) -> str:
+    unit = " ms" if gate.metric == "latency" else ""
+    parts = []
+    if gate.min is not None:
+        parts.append(f"at least {gate.min:g}{unit}")
+    if gate.max is not None:
+        parts.append(f"at most {gate.max:g}{unit}")
+    return " and ".join(parts) or "no threshold"

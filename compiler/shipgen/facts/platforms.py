@@ -8,7 +8,7 @@ policies judge the rollout the target emits rather than the spec's wording.
   alarm period of the traffic the new version serves, at the canary shares CodeDeploy really
   shifts (`AwsPlatform.shift`: steps the nearest faithful configuration drops are never
   reached) or, for blue-green, once production traffic has moved (the preview is only probed by
-  the hooks' smoke tests through the test listener). On GCP and Azure (`gcp_azure.py`, §8-§14)
+  the hooks' smoke tests through the test listener). On GCP and Azure (`targets/gcp_azure/settings.py`, §8-§14)
   nothing evaluates metric gates: smoke tests decide, so there is no sample to judge.
 - `readiness_check`: what tells the platform an instance may receive traffic, from the probes
   the target turns into a health check: the readiness probe on Kubernetes, the startup probe on

@@ -114,8 +114,7 @@ def laid_out(sections: list) -> list:
 
 def gate_panel(release: Release, gate: Gate) -> dict:
     from ..durations import human
-    from ..queries import gate_query
-    from .runbook import threshold_text
+    from ..queries import gate_query, threshold_text
     from .slo_alerts import serving_selector
 
     passes = (f"passes while the value is {threshold_text(gate)}" if gate.min is not None or gate.max is not None

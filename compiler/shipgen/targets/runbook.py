@@ -61,20 +61,10 @@ def dashboard_path(release: Release):
     return f"{release.output_dir}/grafana/dashboard.json" if grafana.applies(release) else None
 
 
-def threshold_text(gate: Gate) -> str:
-    unit = " ms" if gate.metric == "latency" else ""
-    parts = []
-    if gate.min is not None:
-        parts.append(f"at least {gate.min:g}{unit}")
-    if gate.max is not None:
-        parts.append(f"at most {gate.max:g}{unit}")
-    return " and ".join(parts) or "no threshold"
-
-
 def gate_view(release: Release, gate: Gate, target=None) -> dict:
     """A gate as the runbook shows it; a delivery target may say which pods its queries judge
     (`gate_query_target(release)` -> `gate_query` keywords, e.g. Flagger's canary)."""
-    from ..queries import gate_query
+    from ..queries import gate_query, threshold_text
 
     selects = getattr(target, "gate_query_target", None)
     query = gate_query(release, gate, **(selects(release) if selects else {}))

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from ..artifacts import Artifact
 from ..durations import prometheus_duration
 from ..model import Release, Slo
-from .kubernetes import object_metadata
+from .kubernetes.manifests import object_metadata
 
 NAME = "slo-alerts"
 RECORD_PREFIX = "shipgen:slo_error_ratio:rate"

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from ..durations import go_duration
 from ..model import Release
-from .kubernetes import object_metadata
+from .kubernetes.manifests import object_metadata
 
 PRIMARY_ROUTE = "primary"  # the weighted route the controller rewrites
 INGRESS_CLASS = "nginx"

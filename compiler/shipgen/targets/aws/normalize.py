@@ -26,9 +26,9 @@ import json
 import math
 import re
 
-from .aws_model import (BLUE_GREEN, CODEDEPLOY, ECS_ROLLING, IN_PLACE, Alarm, AwsPlatform, Ec2Fleet, EcsTask,
+from .settings import (BLUE_GREEN, CODEDEPLOY, ECS_ROLLING, IN_PLACE, Alarm, AwsPlatform, Ec2Fleet, EcsTask,
                         LambdaFunction, LoadBalancer, MinimumHealthyHosts, Roles, RollingUpdate, TrafficShift)
-from .durations import human, seconds
+from ...durations import human, seconds
 
 AWS_KINDS = ("aws-ecs", "aws-lambda", "aws-ec2")
 APPROX = "approximated-steps"
@@ -556,8 +556,8 @@ def _lambda_memory(reader, service) -> int:
 
 
 def _alarms(reader, kind: str, metadata, gates, rollback, balancer: LoadBalancer, function) -> tuple:
-    from .queries import substitute
-    from .durations import prometheus_duration
+    from ...queries import substitute
+    from ...durations import prometheus_duration
 
     alarms = []
     for index, gate in enumerate(gates):

@@ -26,15 +26,15 @@ from __future__ import annotations
 import json
 import math
 
-from ..artifacts import SHELL, YAML, Artifact
-from ..aws_model import BLUE_GREEN
-from ..aws_normalize import cpu_units, mebibytes
-from ..durations import human
-from ..model import Probe, Release
-from ..procedure import Procedure, Step
-from ..shell import command, quote
-from . import aws_common as common
-from .kubernetes import port_number
+from ...artifacts import SHELL, YAML, Artifact
+from .settings import BLUE_GREEN
+from .normalize import cpu_units, mebibytes
+from ...durations import human
+from ...model import Probe, Release
+from ...procedure import Procedure, Step
+from ...shell import command, quote
+from . import common
+from ..kubernetes.manifests import port_number
 
 NAME = "aws-ec2"
 MAX_EVENT_TIMEOUT_S = 3600  # the CodeDeploy agent's limit per lifecycle event
@@ -49,10 +49,6 @@ SCRIPT_EVENTS = {  # lifecycle event -> script, in lifecycle order (§1.4)
     "AfterAllowTraffic": "after-allow-traffic.sh",
 }
 TRAFFIC_EVENTS = ("BeforeAllowTraffic", "AfterAllowTraffic")
-
-
-def applies(release: Release) -> bool:
-    return release.platform.kind == "aws-ec2"
 
 
 def is_blue_green(release: Release) -> bool:

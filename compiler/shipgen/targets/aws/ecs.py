@@ -22,14 +22,14 @@ definition, and on later updates `deploy.sh` passes the running one back (`TaskD
 
 from __future__ import annotations
 
-from ..artifacts import JSON, SHELL, YAML, Artifact
-from ..aws_model import CODEDEPLOY
-from ..durations import human
-from ..model import Release
-from ..procedure import Procedure, Step
-from ..shell import command, quote
-from ..templating import markdown_code
-from . import aws_common as common
+from ...artifacts import JSON, SHELL, YAML, Artifact
+from .settings import CODEDEPLOY
+from ...durations import human
+from ...model import Release
+from ...procedure import Procedure, Step
+from ...shell import command, quote
+from ...templating import markdown_code
+from . import common
 
 NAME = "aws-ecs"
 LOG_RETENTION_DAYS = 30
@@ -38,10 +38,6 @@ HOOK_LABELS = {"BeforeInstall": "before-install", "AfterInstall": "after-install
                "AfterAllowTestTraffic": "after-test-traffic", "BeforeAllowTraffic": "before-traffic",
                "AfterAllowTraffic": "after-traffic"}
 TASK_DEFINITION_PATTERN = r"^arn:aws[a-z-]*:ecs:[a-z0-9-]+:[0-9]{12}:task-definition/[A-Za-z0-9_-]+:[0-9]+$"
-
-
-def applies(release: Release) -> bool:
-    return release.platform.kind == "aws-ecs"
 
 
 def uses_code_deploy(release: Release) -> bool:

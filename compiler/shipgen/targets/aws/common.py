@@ -17,10 +17,10 @@ from __future__ import annotations
 import hashlib
 import json
 
-from ..aws_model import Alarm, AwsPlatform, TrafficShift
-from ..durations import human
-from ..model import Release
-from ..shell import command, quote
+from .settings import Alarm, AwsPlatform, TrafficShift
+from ...durations import human
+from ...model import Release
+from ...shell import command, quote
 
 TEMPLATE_VERSION = "2010-09-09"
 HOOK_RUNTIME = "python3.12"

@@ -7,7 +7,7 @@ Emits, under `flagger/`: the target `apps/v1` Deployment (the canary; Flagger cl
 one MetricTemplate per gate Flagger has no built-in for, AlertProviders for the spec's
 notifications, and for NGINX the `networking.k8s.io/v1` Ingress Flagger clones. No Service: Flagger
 generates `<name>`, `<name>-primary` and `<name>-canary` itself. Follows targets-k8s.md §1 (Flagger
-v1.44), §3.4 and §5; what is refused is in `flagger_rules.py`, the webhooks in `flagger_hooks.py`.
+v1.44), §3.4 and §5; what is refused is in `checks.py`, the webhooks in `hooks.py`.
 
 Mapping decisions:
 * `threshold = rollback.maxFailedChecks + 1`: the spec tolerates N failed checks and rolls back on
@@ -34,14 +34,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ..artifacts import YAML_DOCUMENTS, Artifact
-from ..durations import human
-from ..model import Release
-from ..procedure import Procedure, Step
-from ..shell import command
-from . import kubernetes
-from .flagger_hooks import LOADTESTER, LOADTESTER_LOCAL, gate_payload, webhooks
-from .flagger_rules import (ASSUMED_VERSION, MIRROR_WEIGHT, SUSPEND_VERSION, analysed_gates, flagger_duration,
+from ...artifacts import YAML_DOCUMENTS, Artifact
+from ...durations import human
+from ...model import Release
+from ...procedure import Procedure, Step
+from ...shell import command
+from ..kubernetes import manifests as kubernetes
+from .hooks import LOADTESTER, LOADTESTER_LOCAL, gate_payload, webhooks
+from .checks import (ASSUMED_VERSION, MIRROR_WEIGHT, SUSPEND_VERSION, analysed_gates, flagger_duration,
                             flagger_provider, flagger_version, uses_builtin, weight_plan)
 
 NAME = "flagger"
@@ -54,10 +54,6 @@ PROVIDER_SECRETS = {"datadog": ("datadog_api_key", "datadog_application_key"),
                     "newrelic": ("newrelic_account_id", "newrelic_query_key")}
 PROVIDER_NAMES = {"istio": "Istio", "gateway-api": "Gateway API", "linkerd": "Linkerd", "smi": "SMI",
                   "nginx": "NGINX Ingress", "kubernetes": "Kubernetes Services (no traffic router)"}
-
-
-def applies(release: Release) -> bool:
-    return release.platform.kind == "kubernetes" and release.platform.controller == "flagger"
 
 
 def render(release: Release, facts) -> list:
@@ -236,7 +232,7 @@ def step_weight_promotion(release: Release) -> int:
 def match_entry(conditions: tuple, provider: str = "istio") -> dict:
     """One A/B alternative: all its conditions hold (Flagger header matches, AND within an entry).
     Flagger's NGINX router reads a `cookie` entry's `exact` as the canary-by-cookie NAME (the
-    request goes to the canary when that cookie is `always`, which flagger_rules requires)."""
+    request goes to the canary when that cookie is `always`, which checks.py requires)."""
     headers = {}
     for match in conditions:
         if match.source == "header":
@@ -303,7 +299,7 @@ def templated_gates(release: Release) -> tuple:
 
 def template_query(release: Release, gate) -> str:
     """The gate's query on the canary workload, with Go template actions (`{{`) kept literal."""
-    from ..queries import gate_query
+    from ...queries import gate_query
 
     return gate_query(release, gate, **gate_query_target(release)).replace("{{", '{{ "{{" }}')
 

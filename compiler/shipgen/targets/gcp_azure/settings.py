@@ -19,7 +19,7 @@ import math
 import re
 from dataclasses import dataclass, replace
 
-from .durations import human, seconds
+from ...durations import human, seconds
 
 GCP_KINDS = ("gcp-cloud-run", "gcp-cloud-deploy")
 AZURE_KINDS = ("azure-container-apps", "azure-app-service", "azure-traffic-manager")

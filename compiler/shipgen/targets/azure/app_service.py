@@ -13,21 +13,17 @@ Follows `../shared/docs/targets-cloud.md` §13 and §14.
 
 from __future__ import annotations
 
-from ..artifacts import JSON, SHELL, Artifact
-from ..durations import human
-from ..model import Release
-from ..procedure import Procedure, Step
-from ..shell import quote
-from .gcp_azure_common import smoke_command as common_smoke_command
-from .gcp_azure_common import (AZURE_FUNCTION, ScriptPlatform, arm_deploy_command, arm_literal, arm_template, az,
+from ...artifacts import JSON, SHELL, Artifact
+from ...durations import human
+from ...model import Release
+from ...procedure import Procedure, Step
+from ...shell import quote
+from ..gcp_azure.common import smoke_command as common_smoke_command
+from ..gcp_azure.common import (AZURE_FUNCTION, ScriptPlatform, arm_deploy_command, arm_literal, arm_template, az,
                                azure_tags, holds_text, plan_text, rollout_script)
 
 NAME = "azure-app-service"
 API_VERSION = "2024-11-01"
-
-
-def applies(release: Release) -> bool:
-    return release.platform.kind == "azure-app-service"
 
 
 def render(release: Release, facts) -> list:

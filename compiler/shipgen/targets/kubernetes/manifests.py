@@ -11,20 +11,16 @@ Needs Kubernetes 1.30 or newer for the native `preStop.sleep` action used for dr
 
 from __future__ import annotations
 
-from ..artifacts import Artifact
-from ..durations import human
-from ..model import Probe, Release
-from ..procedure import Procedure, Step
-from ..shell import command
+from ...artifacts import Artifact
+from ...durations import human
+from ...model import Probe, Release
+from ...procedure import Procedure, Step
+from ...shell import command
 
 NAME = "kubernetes"
 DEFAULT_PROGRESS_DEADLINE_S = 600
 REVISION_HISTORY_LIMIT = 10
 NAME_LABEL = "app.kubernetes.io/name"
-
-
-def applies(release: Release) -> bool:
-    return release.platform.kind == "kubernetes" and release.platform.controller == "deployment"
 
 
 def render(release: Release, facts) -> list:

@@ -15,10 +15,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..durations import human
-from ..model import Release
-from ..serialize import header_text
-from ..shell import command, quote
+from ...durations import human
+from ...model import Release
+from ...serialize import header_text
+from ...shell import command, quote
 
 ARM_SCHEMA = "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#"
 _GCP_LABEL_CHARS = re.compile(r"[^a-z0-9_-]")

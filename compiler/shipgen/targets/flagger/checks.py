@@ -297,7 +297,7 @@ def _check_traffic(reader, release, raw):
 
 
 def _check_gates(reader, release):
-    from ..queries import BUILT_IN
+    from ...queries import BUILT_IN
 
     ignored = [gate.name for gate in release.gates if gate.name not in release.rollback.on]
     if ignored:

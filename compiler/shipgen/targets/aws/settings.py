@@ -1,6 +1,6 @@
 """The typed `platform.aws` settings, and the choices normalize makes once for the AWS targets.
 
-`AwsPlatform` is what `aws_normalize.aws_platform` makes of `platform.aws` plus the rest of the
+`AwsPlatform` is what `normalize.aws_platform` makes of `platform.aws` plus the rest of the
 spec: the settings as given (defaults applied), and the decisions that depend on what
 CodeDeploy, ECS and Lambda can express (`../shared/docs/targets-cloud.md` §2, §3, §5):
 

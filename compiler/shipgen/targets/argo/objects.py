@@ -6,8 +6,8 @@ AnalysisTemplate per gate (plus smoke-test, load-test and approval templates whe
 a `policy/v1` PodDisruptionBudget and an `autoscaling/v2` HorizontalPodAutoscaler on the Rollout,
 and the traffic provider's objects from `traffic.py` (Istio VirtualService/DestinationRules,
 Gateway API HTTPRoute, NGINX Ingress). Follows `../shared/docs/targets-k8s.md` §2 (Argo Rollouts
-v1.9), §3, §4 and §5; what is refused is in `argo_rules.py`, the runbook procedure in
-`argo_runbook.py`.
+v1.9), §3, §4 and §5; what is refused is in `checks.py`, the runbook procedure in
+`procedure.py`.
 
 Mapping decisions (each number in the output follows from the spec; the runbook repeats them):
 * Services: clients call `<name>`. With a traffic router `<name>` is the stableService and
@@ -48,12 +48,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..artifacts import YAML_DOCUMENTS, Artifact
-from ..durations import go_duration
-from ..model import Gate, Release
-from ..procedure import Procedure
-from . import kubernetes, traffic
-from .argo_rules import PLUGIN, ROUTER, SEES_DIRECT_REQUESTS, header_route_matches, nginx_canary_annotations
+from ...artifacts import YAML_DOCUMENTS, Artifact
+from ...durations import go_duration
+from ...model import Gate, Release
+from ..kubernetes import manifests as kubernetes
+from .. import traffic
+from .checks import PLUGIN, ROUTER, SEES_DIRECT_REQUESTS, header_route_matches, nginx_canary_annotations
 
 NAME = "argo-rollouts"
 API_VERSION = "argoproj.io/v1alpha1"
@@ -91,10 +91,6 @@ HTTP_CHECK_SCRIPT = '''code=$(curl --silent --output /dev/null --write-out '%{ht
   --max-time "$2" --request "$3" "$1") || true
 echo "$3 $1 -> $code (expected $4)"
 test "$code" = "$4"'''
-
-
-def applies(release: Release) -> bool:
-    return release.platform.kind == "kubernetes" and release.platform.controller == NAME
 
 
 # ---------------------------------------------------------------------------- names
@@ -553,7 +549,7 @@ def prometheus_address(release: Release, gate: Gate) -> str:
 
 
 def metric_provider(release: Release, gate: Gate) -> dict:
-    from ..queries import gate_query
+    from ...queries import gate_query
 
     query = gate_query(release, gate, service="{{args.%s}}" % SERVICE_ARG)
     window = go_duration(gate.window_s)
@@ -631,13 +627,6 @@ def approval_template(release: Release) -> dict:
 
 
 # ---------------------------------------------------------------------------- the runbook
-
-
-def procedure(release: Release, facts) -> Procedure:
-    """The runbook's deploy / watch / roll back steps (built in `argo_runbook.py`)."""
-    from .argo_runbook import procedure as runbook_procedure
-
-    return runbook_procedure(release)
 
 
 def gate_query_target(release: Release) -> dict:

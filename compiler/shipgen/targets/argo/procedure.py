@@ -1,23 +1,23 @@
 """The runbook procedure for Argo Rollouts: the exact `kubectl argo rollouts` commands to deploy,
 watch, approve, abort, undo, retry and promote, and the automatic rollback in words with the
 numbers the emitted objects carry (targets-k8s.md §2.2-§2.6, §5 "rollback speed"). Kept apart
-from `argo_rollouts.py`, which builds the objects these sentences describe.
+from `objects.py`, which builds the objects these sentences describe.
 """
 
 from __future__ import annotations
 
 import math
 
-from ..durations import human
-from ..model import Release
-from ..procedure import Procedure, Step
-from ..shell import command
-from . import kubernetes
-from .argo_rollouts import (ABORT_SCALE_DOWN_DELAY_S, APPROVAL_FILE, APPROVAL_LABEL, CONSECUTIVE_ERROR_LIMIT,
+from ...durations import human
+from ...model import Release
+from ...procedure import Procedure, Step
+from ...shell import command
+from ..kubernetes import manifests as kubernetes
+from .objects import (ABORT_SCALE_DOWN_DELAY_S, APPROVAL_FILE, APPROVAL_LABEL, CONSECUTIVE_ERROR_LIMIT,
                             ERROR_RETRY_S, FOLDER, JOB_START_MARGIN_S, ROLLBACK_WINDOW_REVISIONS, gates_before_switch,
                             gating, judged_service, names, progress_deadline_s, prometheus_address,
                             scale_down_delay_s, traffic_artifacts)
-from .argo_rules import PLUGIN, ROUTER
+from .checks import PLUGIN, ROUTER
 
 PROVIDER_TEXT = {"istio": "Istio", "gateway-api": "Gateway API", "linkerd": "Linkerd (Gateway API)",
                  "nginx": "NGINX Ingress", "smi": "SMI", "kubernetes": "replica counts (no traffic provider)"}

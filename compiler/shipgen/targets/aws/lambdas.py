@@ -20,23 +20,19 @@ from __future__ import annotations
 
 import json
 
-from ..artifacts import SHELL, YAML, Artifact
-from ..aws_normalize import ecr_repository
-from ..durations import human
-from ..model import Release
-from ..procedure import Procedure, Step
-from ..shell import command
-from ..templating import markdown_code
-from . import aws_common as common
+from ...artifacts import SHELL, YAML, Artifact
+from .normalize import ecr_repository
+from ...durations import human
+from ...model import Release
+from ...procedure import Procedure, Step
+from ...shell import command
+from ...templating import markdown_code
+from . import common
 
 NAME = "aws-lambda"
 SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
 PREDEFINED_PREFIX = "CodeDeployDefault.Lambda"
 HOOK_LABELS = {"BeforeAllowTraffic": "before-traffic", "AfterAllowTraffic": "after-traffic"}
-
-
-def applies(release: Release) -> bool:
-    return release.platform.kind == "aws-lambda"
 
 
 def function(release: Release):

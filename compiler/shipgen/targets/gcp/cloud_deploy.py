@@ -15,24 +15,20 @@ from __future__ import annotations
 
 import posixpath
 
-from ..artifacts import YAML, YAML_DOCUMENTS, Artifact
-from ..durations import human
-from ..model import Release
-from ..procedure import Procedure, Step
-from ..shell import command, quote
-from . import kubernetes
-from . import gcp_azure_common
-from .gcp_azure_common import gcp_labels, plan_text
-from .gcp_cloud_run import service as cloud_run_service
+from ...artifacts import YAML, YAML_DOCUMENTS, Artifact
+from ...durations import human
+from ...model import Release
+from ...procedure import Procedure, Step
+from ...shell import command, quote
+from ..kubernetes import manifests as kubernetes
+from ..gcp_azure import common as gcp_azure_common
+from ..gcp_azure.common import gcp_labels, plan_text
+from .cloud_run import service as cloud_run_service
 
 NAME = "gcp-cloud-deploy"
 API_VERSION = "deploy.cloud.google.com/v1"
 ALL_USAGES = ["RENDER", "DEPLOY", "VERIFY", "PREDEPLOY", "POSTDEPLOY"]
 MAX_DESCRIPTION = 255
-
-
-def applies(release: Release) -> bool:
-    return release.platform.kind == "gcp-cloud-deploy"
 
 
 def render(release: Release, facts) -> list:
@@ -190,7 +186,7 @@ def http_route(release: Release) -> dict:
 def smoke_command(release: Release, test) -> tuple:
     """A smoke test against the canary: Cloud Run's tag URL on the last target, or on GKE the
     `<name>-canary` Service Cloud Deploy creates."""
-    from .gcp_cloud_run import IDENTITY_TOKEN
+    from .cloud_run import IDENTITY_TOKEN
 
     deploy = release.platform.gcp.cloud_deploy
     if deploy.runtime == "gke":
@@ -208,7 +204,7 @@ def smoke_command(release: Release, test) -> tuple:
 
 
 def release_name(release: Release) -> str:
-    from ..gcp_azure import image_revision_suffix
+    from ..gcp_azure.settings import image_revision_suffix
 
     suffix = image_revision_suffix(release.service.image)
     return f"{release.name}-{suffix}"[:63].rstrip("-") if suffix else f"{release.name}-$DATE-$TIME"

@@ -14,15 +14,15 @@ Follows `../shared/docs/targets-cloud.md` §12 and §14.
 
 from __future__ import annotations
 
-from ..artifacts import JSON, SHELL, Artifact
-from ..durations import human
-from ..gcp_azure import aca_probe_timing
-from ..model import Release
-from ..procedure import Procedure, Step
-from .gcp_azure_common import smoke_command as common_smoke_command
-from .gcp_azure_common import (AZURE_FUNCTION, ScriptPlatform, arm_cpu, arm_deploy_command, arm_literal, arm_template,
+from ...artifacts import JSON, SHELL, Artifact
+from ...durations import human
+from ..gcp_azure.settings import aca_probe_timing
+from ...model import Release
+from ...procedure import Procedure, Step
+from ..gcp_azure.common import smoke_command as common_smoke_command
+from ..gcp_azure.common import (AZURE_FUNCTION, ScriptPlatform, arm_cpu, arm_deploy_command, arm_literal, arm_template,
                                az, azure_tags, gibibytes, holds_text, plan_text, rollout_script)
-from .kubernetes import port_number
+from ..kubernetes.manifests import port_number
 
 NAME = "azure-container-apps"
 API_VERSION = "2026-01-01"
@@ -30,10 +30,6 @@ PREVIEW_LABEL = "preview"
 STABLE_LABEL = "stable"
 TRANSPORTS = {"http": "http", "http2": "http2", "grpc": "http2", "tcp": "tcp"}
 PROBE_TYPES = (("startup", "Startup"), ("readiness", "Readiness"), ("liveness", "Liveness"))
-
-
-def applies(release: Release) -> bool:
-    return release.platform.kind == "azure-container-apps"
 
 
 def render(release: Release, facts) -> list:

@@ -12,22 +12,18 @@ and §14; `revision_template` is shared with the Cloud Deploy target.
 
 from __future__ import annotations
 
-from ..artifacts import SHELL, Artifact
-from ..durations import human
-from ..model import Probe, Release
-from ..procedure import Procedure, Step
-from ..shell import command
-from . import gcp_azure_common
-from .gcp_azure_common import ScriptPlatform, gcp_labels, holds_text, plan_text, rollout_script
-from .kubernetes import port_number
+from ...artifacts import SHELL, Artifact
+from ...durations import human
+from ...model import Probe, Release
+from ...procedure import Procedure, Step
+from ...shell import command
+from ..gcp_azure import common as gcp_azure_common
+from ..gcp_azure.common import ScriptPlatform, gcp_labels, holds_text, plan_text, rollout_script
+from ..kubernetes.manifests import port_number
 
 NAME = "gcp-cloud-run"
 IDENTITY_TOKEN = '--header "Authorization: Bearer $(gcloud auth print-identity-token)"'
 CLOUD_RUN_SHUTDOWN_S = 10  # Cloud Run sends SIGKILL 10 s after SIGTERM
-
-
-def applies(release: Release) -> bool:
-    return release.platform.kind == "gcp-cloud-run"
 
 
 def render(release: Release, facts) -> list:

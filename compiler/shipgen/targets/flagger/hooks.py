@@ -33,10 +33,10 @@ from __future__ import annotations
 
 import json
 
-from ..durations import go_duration
-from ..model import Release
-from ..shell import command, quote
-from .flagger_rules import LOAD_TEST_THROUGH_ROUTER, flagger_duration
+from ...durations import go_duration
+from ...model import Release
+from ...shell import command, quote
+from .checks import LOAD_TEST_THROUGH_ROUTER, flagger_duration
 
 LOADTESTER = "flagger-loadtester"
 LOADTESTER_LOCAL = "http://localhost:8080"  # inside the loadtester pod (its chart's port)

@@ -1,6 +1,6 @@
 """What Argo Rollouts (and the traffic provider under it) can do, and the spec checks that follow.
 
-Shared by the Argo Rollouts target (`argo_rollouts.py`, which emits what these rules allow) and by
+Shared by the Argo Rollouts target (`objects.py`, which emits what these rules allow) and by
 `normalize`, which calls `check(reader, release)` for `platform.controller: argo-rollouts`, so a
 spec asking for something Argo or its provider cannot do gets a located error naming the field and
 the alternatives — never silently different output. Semantics from `../shared/docs/targets-k8s.md`
@@ -269,7 +269,7 @@ def _check_step_pauses(reader, release):
 
 
 def _check_gates(reader, release):
-    from ..queries import BUILT_IN
+    from ...queries import BUILT_IN
 
     provider = release.platform.traffic.provider
     for index, gate in enumerate(release.gates):

@@ -14,22 +14,18 @@ Follows `../shared/docs/targets-cloud.md` §11 and §14.
 
 from __future__ import annotations
 
-from ..artifacts import JSON, SHELL, Artifact
-from ..durations import human
-from ..model import Release
-from ..procedure import Procedure, Step
-from ..shell import command, quote
-from .gcp_azure_common import smoke_command as common_smoke_command
-from .gcp_azure_common import (AZURE_FUNCTION, ScriptPlatform, arm_deploy_command, arm_template, az, azure_tags,
+from ...artifacts import JSON, SHELL, Artifact
+from ...durations import human
+from ...model import Release
+from ...procedure import Procedure, Step
+from ...shell import command, quote
+from ..gcp_azure.common import smoke_command as common_smoke_command
+from ..gcp_azure.common import (AZURE_FUNCTION, ScriptPlatform, arm_deploy_command, arm_template, az, azure_tags,
                                holds_text, plan_text, rollout_script)
 
 NAME = "azure-traffic-manager"
 API_VERSION = "2022-04-01"
 ENDPOINT_TYPE = "Microsoft.Network/trafficManagerProfiles/{}"
-
-
-def applies(release: Release) -> bool:
-    return release.platform.kind == "azure-traffic-manager"
 
 
 def render(release: Release, facts) -> list:

@@ -1,0 +1,24 @@
+"""Flagger (`platform.controller: flagger`, `targets-k8s.md` §1).
+
+- `checks.py`: what Flagger cannot do, refused or approximated during normalize;
+- `canary.py`: the Canary and what it references, and the runbook procedure;
+- `hooks.py`: the loadtester webhooks (smoke tests, load test, approval and rollback gates);
+- `rollout.py`: the rollout model: ticks of `analysis.interval`, the failed-check counter
+  against `threshold`, the weights, promotion.
+"""
+
+from __future__ import annotations
+
+
+def delivery_module(release):
+    if release.platform.kind == "kubernetes" and release.platform.controller == "flagger":
+        from . import canary
+
+        return canary
+    return None
+
+
+def rollout(release):
+    from .rollout import rollout as rollout_model
+
+    return rollout_model(release)

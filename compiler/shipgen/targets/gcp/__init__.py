@@ -1,0 +1,23 @@
+"""Google Cloud: Cloud Run (shipgen's rollout script steps the traffic) and Cloud Deploy
+(`targets-cloud.md` §8-§10, §14). Settings shared with Azure live in `../gcp_azure/`.
+
+- `cloud_run.py`, `cloud_deploy.py`: one delivery module per platform;
+- `rollout.py`: the rollout model.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+PLATFORMS = {"gcp-cloud-run": "cloud_run", "gcp-cloud-deploy": "cloud_deploy"}
+
+
+def delivery_module(release):
+    module = PLATFORMS.get(release.platform.kind)
+    return import_module(f"{__name__}.{module}") if module else None
+
+
+def rollout(release):
+    from .rollout import rollout as rollout_model
+
+    return rollout_model(release)
