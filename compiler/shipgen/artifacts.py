@@ -14,8 +14,9 @@ JSON = "json"  # content: a dict or list
 MARKDOWN = "markdown"  # content: text
 SHELL = "shell"  # content: text starting with a #! line; written executable
 TEXT = "text"  # content: text (configuration files in a platform's own syntax)
+SVG = "svg"  # content: an xml.etree.ElementTree.Element (a picture)
 
-FORMATS = (YAML, YAML_DOCUMENTS, JSON, MARKDOWN, SHELL, TEXT)
+FORMATS = (YAML, YAML_DOCUMENTS, JSON, MARKDOWN, SHELL, TEXT, SVG)
 
 
 @dataclass(frozen=True)

@@ -162,6 +162,32 @@ def explain(policy, policy_dirs):
     sys.exit(_guarded(run_explain_command, policy, policy_dirs))
 
 
+@main.command()
+@click.argument("specs", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--scenario", "scenarios", multiple=True, metavar="S",
+              help="healthy, fail-from-start, fail-at=DURATION (the metrics fail from then on) or provider-down. "
+                   "Repeatable. Default: healthy, fail-from-start and fail-at=0s.")
+@click.option("--startup", default="0s", metavar="DURATION", help="How long a new instance takes to start (default 0s).")
+@click.option("--approve-after", metavar="DURATION",
+              help="A person approves each wait this long after it begins (default: nobody does; the plan "
+                   "stops at the wait).")
+@click.option("--format", "output_format", type=click.Choice(["text", "markdown", "json", "svg"]), default="text",
+              show_default=True)
+def plan(specs, scenarios, startup, approve_after, output_format):
+    """Simulate each release's rollout before anything is deployed: the timeline, the share of
+    traffic on the new version, each check, and when it is promoted or rolled back.
+
+    \b
+    Examples:
+      shipgen plan services/checkout/release.yaml
+      shipgen plan examples/ --scenario fail-at=5m --format json
+      shipgen plan examples/flagger-canary-istio.yaml --format svg > plan.svg
+    """
+    from .rollout.command import run_plan_command
+
+    sys.exit(_guarded(run_plan_command, specs or (Path("."),), scenarios, startup, approve_after, output_format))
+
+
 def _guarded(function, *arguments):
     """Run a pipeline stage; a bug becomes one line and exit 2 (SHIPGEN_DEBUG=1 shows the traceback)."""
     try:

@@ -13,7 +13,7 @@ import re
 from functools import lru_cache
 
 from . import __version__
-from .artifacts import JSON, MARKDOWN, SHELL, TEXT, YAML, YAML_DOCUMENTS, Artifact
+from .artifacts import JSON, MARKDOWN, SHELL, SVG, TEXT, YAML, YAML_DOCUMENTS, Artifact
 
 
 def header_text(source: str) -> str:
@@ -36,9 +36,20 @@ def serialize(artifact: Artifact, source: str) -> bytes:
         text = f"{shebang}\n# {header}\n{body}"
     elif fmt == TEXT:
         text = f"# {header}\n" + artifact.content
+    elif fmt == SVG:
+        text = svg_text(artifact.content, header)
     else:
         raise ValueError(f"unknown artifact format {fmt!r}")
     return (text.rstrip("\n") + "\n").replace("\r\n", "\n").encode("utf-8")
+
+
+def svg_text(element, header: str) -> str:
+    """An SVG document: the XML declaration, the header as a comment (`--` may not appear in one)."""
+    import xml.etree.ElementTree as ElementTree
+
+    comment = header.replace("--", "- -")
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<!-- {comment} -->\n'
+            + ElementTree.tostring(element, encoding="unicode") + "\n")
 
 
 def canonical(value):

@@ -1,7 +1,8 @@
 """Facts: analysis that policies and targets share, computed once per release.
 
 `compute_facts(release)` returns a `Facts` value from the release alone (pure): the migration
-statements classified (`migrations.py`) and the rollout numbers (`rollout.py`). `as_dict()` is
+statements classified (`migrations.py`) and the rollout numbers (`rollout.py`), read from the controller's rollout model, and the
+simulated plan (`plan.py`). `as_dict()` is
 what policies see as `input.facts`, next to the normalized spec.
 
 `run_facts(...)` adds what depends on the whole run rather than on one release: the
@@ -31,6 +32,7 @@ class Facts(NamedTuple):
     draining: dict
     disruption: dict
     manual: dict
+    plan: dict
 
     def as_dict(self) -> dict:
         return {
@@ -42,22 +44,26 @@ class Facts(NamedTuple):
             "draining": self.draining,
             "disruption": self.disruption,
             "manual": self.manual,
+            "plan": self.plan,
         }
 
 
 def compute_facts(release: Release) -> Facts:
-    from . import rollout
+    from ..targets import rollout_of
+    from . import plan, rollout
 
+    model = rollout_of(release)
     return Facts(
         release=release.name,
         migrations=migration_report(release),
-        rollout=rollout.rollout_facts(release),
+        rollout=rollout.rollout_facts(release, model),
         analysis=rollout.analysis_facts(release),
         slos=rollout.slo_facts(release),
         health=rollout.health_facts(release),
         draining=rollout.draining_facts(release),
         disruption=rollout.disruption_facts(release),
         manual=rollout.manual_facts(release),
+        plan=plan.plan_facts(release, model),
     )
 
 

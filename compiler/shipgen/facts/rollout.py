@@ -21,7 +21,8 @@ import math
 
 from ..durations import human
 from ..model import Release
-from .platforms import judged_steps, readiness_check
+from ..rollout.model import ALARM
+from .platforms import readiness_check
 
 # How long each platform lets an instance finish after it is told to stop (seconds), where the
 # platform caps it: Cloud Run sends SIGKILL 10 s after SIGTERM; ECS caps stopTimeout at 120 s.
@@ -54,13 +55,14 @@ def number_text(number) -> str:
     return str(canonical(number))
 
 
-def rollout_facts(release: Release) -> dict:
+def rollout_facts(release: Release, rollout) -> dict:
+    """`rollout` is the release's rollout model (`shipgen.rollout.Rollout`)."""
     strategy = release.strategy
     replicas = release.service.min_replicas
     surge = count(strategy.max_surge, replicas, round_up=True) if strategy.type in ("rolling", "canary") else 0
     unavailable = count(strategy.max_unavailable, replicas, round_up=False) \
         if strategy.type in ("rolling", "canary") else 0
-    steps = judged_steps(release, analysis_steps(release))
+    steps = judged_steps(release, rollout)
     unavailable_percent = canonical(round(100 * min(unavailable, replicas) / replicas, 1))
     first = first_step_percent(release, surge, unavailable)
     return {
@@ -117,52 +119,45 @@ def first_step_percent(release: Release, surge: int, unavailable: int):
     return None
 
 
-def analysis_steps(release: Release) -> list:
-    """Each analysis step with the requests one check can expect to see, or None when unknown."""
-    strategy = release.strategy
+def judged_steps(release: Release, rollout) -> list:
+    """Each share of traffic at which the controller judges a sample of the new version's traffic
+    (the rollout model's judged phases), with the requests one evaluation can expect to see:
+    (requestsPerSecond x share + generated load) x the span one evaluation looks at."""
     rate = release.service.requests_per_second
-    load = strategy.load_test.requests_per_second if strategy.load_test else 0
-    interval = strategy.interval_s
-    from_spec = _spec_has_steps(release)
+    steps, seen = [], set()
+    for _, phase, checks in rollout.judged_phases():
+        check = checks[0]
+        weight = phase.weight or 0
+        if (weight, check.sample_s) in seen or phase.weight is None and not check.load_rps:
+            continue  # the same share judged again, or an A/B route whose traffic is unknown
+        seen.add((weight, check.sample_s))
+        load = check.load_rps
+        expected = None if rate is None and not load else canonical(((rate or 0) * weight / 100 + load) * check.sample_s)
+        steps.append({"index": len(steps), "weight": weight, "expected_requests": expected,
+                      "expected_text": number_text(expected), "basis": _basis(weight, rate, load, check),
+                      "path": spec_path(release, phase.spec_path or check.spec_path)})
+    return steps
 
-    def expected(weight: float | None):
-        if weight is None:
-            return canonical(load * interval) if load else None
-        if rate is None and not load:
-            return None
-        return canonical(((rate or 0) * weight / 100 + load) * interval)
 
-    def basis(weight: float | None) -> str:
-        """How the expected count was reached, in words."""
-        parts = []
-        if weight and rate is not None:
-            parts.append(f"{weight}% of {canonical(rate)} requests/s")
-        if load:
-            parts.append(f"{load} requests/s of generated load")
-        if not parts:
-            parts.append("no user traffic and no load test")
-        return f"{' plus '.join(parts)} over one {human(interval)} interval"
+def _basis(weight, rate, load, check) -> str:
+    """How the expected count was reached, in words."""
+    parts = []
+    if weight and rate is not None:
+        parts.append(f"{canonical(weight)}% of {canonical(rate)} requests/s")
+    if load:
+        parts.append(f"{canonical(load)} requests/s of generated load")
+    if not parts:
+        parts.append("no user traffic and no load test")
+    span = "alarm period" if check.kind == ALARM else "interval"
+    return f"{' plus '.join(parts)} over one {human(check.sample_s)} {span}"
 
-    if strategy.type == "canary":
-        return [{"index": index, "weight": step.weight, "pause_s": step.pause_s,
-                 "expected_requests": expected(step.weight), "expected_text": number_text(expected(step.weight)),
-                 "basis": basis(step.weight),
-                 "path": ["strategy", "steps", index] if from_spec else ["strategy", "type"]}
-                for index, step in enumerate(strategy.steps)]
-    if strategy.type == "blue-green":  # the preview serves no users: only generated load
-        return [{"index": 0, "weight": 0, "pause_s": interval, "expected_requests": canonical(load * interval),
-                 "expected_text": number_text(load * interval), "basis": basis(0),
-                 "path": ["strategy", "loadTest"] if strategy.load_test else ["strategy", "type"]}]
-    if strategy.type == "shadow":
-        return [{"index": 0, "weight": strategy.mirror_percent, "pause_s": interval,
-                 "expected_requests": expected(strategy.mirror_percent),
-                 "expected_text": number_text(expected(strategy.mirror_percent)), "basis": basis(strategy.mirror_percent),
-                 "path": ["strategy", "mirrorPercent"] if "mirrorPercent" not in _defaulted(release)
-                 else ["strategy", "type"]}]
-    if strategy.type == "ab-test":
-        return [{"index": 0, "weight": None, "pause_s": interval, "expected_requests": expected(None),
-                 "expected_text": number_text(expected(None)), "basis": basis(None), "path": ["strategy", "match"]}]
-    return []
+
+def spec_path(release: Release, path: tuple) -> list:
+    """`path` in the spec, or `strategy.type` when the spec does not write it (a default applies)."""
+    text = ".".join(str(part) for part in path)
+    written = path and not any(text == default or text.startswith(default + ".") or default.startswith(text + ".")
+                               for default, _ in release.defaults)
+    return list(path) if written else ["strategy", "type"]
 
 
 def analysis_facts(release: Release) -> dict:

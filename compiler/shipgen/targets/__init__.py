@@ -8,7 +8,7 @@ emits; see `shipgen.rollout`). A package's `__init__.py` is its contract:
 
 - `delivery_module(release) -> module | None`: the module that renders this release, when the
   release is this controller's;
-- `rollout(release) -> shipgen.rollout.Rollout`: the controller's rollout model for the release.
+- `rollout_model(release) -> shipgen.rollout.Rollout`: the controller's rollout model for the release.
 
 The delivery module has `NAME`, `render(release, facts) -> list[Artifact]` and
 `procedure(release, facts) -> Procedure`, and may have the runbook hooks `gate_query_target`,
@@ -26,7 +26,7 @@ from __future__ import annotations
 from importlib import import_module
 
 CONTROLLERS = ("kubernetes", "flagger", "argo", "aws", "gcp", "azure")
-SUPPORTING = ("slo_alerts", "grafana", "runbook")  # in rendering order: the runbook comes last
+SUPPORTING = ("slo_alerts", "grafana", "plan", "runbook")  # in rendering order: the runbook comes last
 
 
 def controller_package(release):
@@ -45,7 +45,7 @@ def delivery_target(release):
 
 def rollout_of(release):
     """The release's rollout model (`shipgen.rollout.Rollout`), from its controller's package."""
-    return controller_package(release).rollout(release)
+    return controller_package(release).rollout_model(release)
 
 
 def supporting_targets() -> tuple:

@@ -21,7 +21,8 @@ def delivery_module(release):
     return import_module(f"{__name__}.{module}") if module else None
 
 
-def rollout(release):
-    from .rollout import rollout as rollout_model
+def rollout_model(release):
+    """This controller's `shipgen.rollout.Rollout` for the release (`rollout.py`)."""
+    from .rollout import rollout
 
-    return rollout_model(release)
+    return rollout(release)

@@ -18,7 +18,8 @@ def delivery_module(release):
     return None
 
 
-def rollout(release):
-    from .rollout import rollout as rollout_model
+def rollout_model(release):
+    """This controller's `shipgen.rollout.Rollout` for the release (`rollout.py`)."""
+    from .rollout import rollout
 
-    return rollout_model(release)
+    return rollout(release)
