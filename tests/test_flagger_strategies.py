@@ -48,11 +48,15 @@ def test_canary_weights_interval_threshold_and_runbook(write_spec, steps, interv
     assert "iterations" not in analysis and "stepWeightPromotion" not in analysis  # no autoscaler
     runbook = built.runbook
     assert " → ".join(f"{weight}%" for weight in steps) + f", one step every {_human(interval)}" in runbook
-    ticks = 1 + len(steps) + 1 + 1 + 1  # scale-up, one per weight, promote, shift back, finalise
-    assert f"about {ticks} ticks × {_human(interval)} = {_human(ticks * interval)}" in runbook
+    # targets-k8s.md §1.7: the canary is ready at tick 1, which also sets the first weight; each passing
+    # tick moves on, and the tick after the last weight promotes; the primary is ready one tick later,
+    # and the next tick finalises: 1 + len(steps) + 1 + 1 (the worked example there: 3 weights, 6 ticks)
+    ticks = 1 + len(steps) + 1 + 1
+    assert f"A healthy run takes {_human(ticks * interval)} from the tick that notices the apply" in runbook
     assert f"rolls back when the failed checks reach {failures + 1}" in runbook
     assert f"rollback.maxFailedChecks {failures} tolerated, Canary threshold {failures + 1}" in runbook
-    assert f"({failures + 1} × {_human(interval)})" in runbook
+    # the rollback comes one tick after the failure that reaches the threshold
+    assert f"at the earliest {_human((failures + 1) * interval)} after the first failed check" in runbook
     assert f"Failed checks tolerated before rolling back: {failures}." in runbook or failures == 0
 
 
@@ -76,8 +80,8 @@ def test_canary_builtin_gates_and_promotion_steps_with_an_autoscaler(write_spec)
     assert duration == {"name": "request-duration", "thresholdRange": {"max": 500}, "interval": "1m"}
     runbook = built.runbook
     assert "traffic returns to the primary 25% per 1 min" in runbook
-    ticks = 1 + 3 + 1 + math.ceil(50 / 25) + 1
-    assert f"about {ticks} ticks × 1 min = {ticks} min" in runbook
+    ticks = 1 + 3 + math.ceil(50 / 25) + 1  # ready, weights, traffic back in steps of 25 (one a tick), finalise
+    assert f"A healthy run takes {ticks} min from the tick that notices the apply" in runbook
     assert "error rate at most 0.01 → Flagger request-success-rate at least 99% over 2 min" in runbook
 
 
@@ -107,10 +111,10 @@ def test_blue_green_iterations_threshold_and_no_router(write_spec):
     assert 'service="web-canary"' in templates["web-error-rate"]["spec"]["query"]
     assert [metric["thresholdRange"] for metric in analysis["metrics"]] == [{"max": 0.01}, {"max": 500}]
     runbook = built.runbook
-    ticks = 1 + 7 + 1 + 1 + 1 + 1
+    ticks = 1 + 7 + 1 + 1 + 1  # ready (the pre-rollout tick is iteration 1), 7 iterations, all traffic, promote, finalise
     assert "during 7 checks, one every 30 s" in runbook
-    assert f"about {ticks} ticks × 30 s = {_human(ticks * 30)}" in runbook
-    assert "rolls back when the failed checks reach 4" in runbook and "(4 × 30 s)" in runbook
+    assert f"A healthy run takes {_human(ticks * 30)} from the tick that notices the apply" in runbook
+    assert "rolls back when the failed checks reach 4" in runbook and "at the earliest 2 min after the first failed" in runbook
     assert "no traffic percentages" in runbook
 
 
@@ -131,10 +135,10 @@ def test_ab_test_match_headers_and_cookies(write_spec):
         {"headers": {"cookie": {"regex": r"^(.*?;\s*)?(beta=yes)(;.*)?$"}}},
         {"headers": {"x-canary": {"regex": "^on$"}, "cookie": {"regex": r"^(.*?;\s*)?(group=(?:a|b))(;.*)?$"}}},
     ]
-    ticks = 1 + 12 + 1 + 1 + 1
+    ticks = 1 + 12 + 1 + 1  # ready (iteration 1), 12 iterations ending in promotion, primary ready, finalise
     runbook = built.runbook
     assert "for 12 checks, one every 2 min" in runbook
-    assert f"about {ticks} ticks × 2 min = {ticks * 2} min" in runbook
+    assert f"A healthy run takes {_human(ticks * 120)} from the tick that notices the apply" in runbook
 
 
 @pytest.mark.parametrize("cookie, header, matches", [
@@ -165,9 +169,9 @@ def test_shadow_mirrors_a_percentage_then_switches(write_spec):
                                                                                                            30, 1)
     runbook = built.runbook
     assert "a copy of live traffic (30% of requests) during 5 checks" in runbook
-    ticks = 1 + 5 + 1 + 1 + 1 + 1  # as blue/green: one more check with all traffic, then promotion
-    assert f"about {ticks} ticks × 1 min = {ticks} min" in runbook
-    assert "rolls back when the failed checks reach 1" in runbook and "(1 × 1 min)" in runbook
+    ticks = 1 + 5 + 1 + 1 + 1  # as blue/green: one more check with all traffic, then promotion
+    assert f"A healthy run takes {ticks} min from the tick that notices the apply" in runbook
+    assert "rolls back when the failed checks reach 1" in runbook and "at the earliest 1 min after the first failed" in runbook
 
 
 def test_shadow_through_gateway_api_mirrors_everything(write_spec):

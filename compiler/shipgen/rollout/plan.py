@@ -33,6 +33,36 @@ class Summary(NamedTuple):
     blast_text: str
 
 
+class Timing(NamedTuple):
+    """The figures runbooks state, from one simulation of each scenario (start-up 0 s)."""
+
+    healthy_s: int | None  # to full rollout; None when the rollout waits for a person
+    waiting_at_s: int | None  # when it begins to wait for a person (healthy)
+    first_traffic_s: int | None  # when users first reach the new version (healthy)
+    phases: tuple  # ((phase name, weight, start_s, end_s), ...) of the healthy run, up to its end
+    rollback_after_failure_s: int | None  # from the first failed check to full rollback (fail-at 0 s)
+    bad_from_start_rolled_back_s: int | None  # every check failing from the start (fail-from-start)
+
+
+def timing(rollout) -> Timing:
+    healthy = simulate(rollout, Scenario(HEALTHY))
+    bad_metrics = simulate(rollout, Scenario(FAIL_AT, fail_at_s=0))
+    bad = simulate(rollout, Scenario(FAIL_FROM_START))
+    starts = [(event.t_s, event.text) for event in healthy.events if event.kind == "phase"]
+    phases = []
+    for index, (start, _) in enumerate(starts):
+        end = starts[index + 1][0] if index + 1 < len(starts) else healthy.end_s
+        phase = rollout.phases[index]
+        phases.append((phase.name, phase.weight, start, end))
+    first_traffic = next((t for t, share in healthy.weights if share > 0), None)
+    after_failure = None
+    if bad_metrics.outcome == ROLLED_BACK and bad_metrics.first_failed_check_s is not None:
+        after_failure = bad_metrics.end_s - bad_metrics.first_failed_check_s
+    return Timing(None if healthy.outcome == WAITING else healthy.end_s,
+                  healthy.end_s if healthy.outcome == WAITING else None, first_traffic, tuple(phases),
+                  after_failure, bad.end_s if bad.outcome == ROLLED_BACK else None)
+
+
 def release_plans(release, scenarios=DEFAULT_SCENARIOS) -> ReleasePlans:
     from ..targets import rollout_of
 

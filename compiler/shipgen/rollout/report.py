@@ -23,7 +23,8 @@ def phase_view(phase, rollout) -> dict:
     elif phase.ends == PASSES:
         check = rollout.check(phase.gating_check)
         every = f", one every {human(check.interval_s)}" if check is not None else ""
-        ends = f"after {phase.passes} passing evaluation{'s' if phase.passes != 1 else ''} of {phase.gating_check}{every}"
+        plural = "s" if phase.passes != 1 else ""
+        ends = f"after {phase.passes} passing evaluation{plural} of {phase.gating_check}{every}"
     elif phase.ends == PERSON:
         ends = f"when a person acts: {phase.waits_for}"
     else:

@@ -374,19 +374,19 @@ def ingress(release: Release) -> dict:
 # ---------------------------------------------------------------------------- the run, in numbers
 
 
-def run_ticks(release: Release) -> int:
-    """Analysis ticks of a healthy run, from the new revision to Succeeded (targets-k8s.md §1.7):
-    scale-up, then one tick per step or iteration, then promotion and finalising."""
-    strategy = release.strategy
-    if strategy.type == "canary":
-        weights = canary_weights(release)
-        promotion_step = step_weight_promotion(release)
-        promoting = -(-weights[-1] // promotion_step) if promotion_step else 1
-        return 1 + len(weights) + 1 + promoting + 1
-    if strategy.type == "ab-test":
-        return 1 + strategy.iterations + 1 + 1 + 1
-    # blue/green and shadow: one more tick with all live traffic on the new version before promotion
-    return 1 + strategy.iterations + 1 + 1 + 1 + 1
+def timing(release: Release):
+    """The runbook's figures, from the rollout model (`rollout.py`) and the simulator."""
+    from ...rollout.plan import timing as simulated
+    from .rollout import rollout
+
+    return simulated(rollout(release))
+
+
+def approval_wait_s(release: Release) -> int:
+    """How long the approval gate really waits: its timeout, up to the tick that decides it."""
+    from .rollout import rollout
+
+    return next(phase.timeout_s for phase in rollout(release).phases if phase.ends == "person")
 
 
 def traffic_plan(release: Release) -> str:
@@ -416,7 +416,7 @@ def traffic_plan(release: Release) -> str:
             "it for one more check, and it is promoted")
 
 
-def automatic_rollback(release: Release) -> str:
+def automatic_rollback(release: Release, figures) -> str:
     interval = release.strategy.interval_s
     failures = threshold(release)
     deadline = kubernetes.progress_deadline_s(release)
@@ -424,16 +424,34 @@ def automatic_rollback(release: Release) -> str:
             "checks over the whole run (they need not be consecutive; at most one per tick; a check without data, "
             f"e.g. no traffic, fails) and rolls back when the failed checks reach {failures} "
             f"(rollback.maxFailedChecks {release.rollback.max_failed_checks} tolerated, Canary threshold "
-            f"{failures}): at the earliest {human(failures * interval)} ({failures} × {human(interval)}) after "
-            "the first failure. Rolling back sends all traffic to the primary (still the previous version), "
+            f"{failures}) at the tick after the last of them: {earliest_rollback_text(figures)}. Rolling back "
+            "sends all traffic to the primary (still the previous version), "
             f"scales the new version to zero and marks the Canary Failed. It also rolls back if the new pods are "
             f"not available within {human(deadline)} (progressDeadlineSeconds {deadline}) and when the rollback "
             "gate is opened (see below)")
     approval = release.strategy.approval
     if approval is not None and approval.on_timeout == "rollback":
-        text += (f", or when nobody approves within {human(approval.timeout_s)} "
+        text += (f", or when nobody approves within {human(approval_wait_s(release))} "
                  "(strategy.approval.onTimeout: rollback)")
     return text + "."
+
+
+def earliest_rollback_text(figures) -> str:
+    if figures.rollback_after_failure_s is not None:
+        return f"at the earliest {human(figures.rollback_after_failure_s)} after the first failed check"
+    if figures.bad_from_start_rolled_back_s is not None:
+        return ("no metric is checked, so only failed smoke tests roll back: "
+                f"{human(figures.bad_from_start_rolled_back_s)} after the change is noticed when they fail from the start")
+    return "nothing here can fail"
+
+
+def healthy_text(figures) -> str:
+    """How long a healthy run takes, in the plan's words."""
+    if figures.healthy_s is None:
+        return (f"It reaches the approval gate {human(figures.waiting_at_s)} after the tick that notices the apply "
+                "(plus pod start-up) and waits there; see `PLAN.md` for each step's time.")
+    return (f"A healthy run takes {human(figures.healthy_s)} from the tick that notices the apply to Succeeded, "
+            "plus pod start-up (see `PLAN.md` for each step's time).")
 
 
 def checks_text(release: Release) -> str:
@@ -489,7 +507,7 @@ def procedure(release: Release, facts) -> Procedure:
     strategy = release.strategy
     name = release.name
     provider = release.platform.traffic.provider
-    ticks = run_ticks(release)
+    figures = timing(release)
     watch_canary = kubernetes.kubectl(release, "get", "canary", name, "--watch")
     deploy = [
         Step(f"Install, once per cluster, Flagger {release.platform.controller_version or ASSUMED_VERSION} or newer "
@@ -502,10 +520,8 @@ def procedure(release: Release, facts) -> Procedure:
         Step("Apply the manifests (Deployment, Canary and what it references). Flagger then creates "
              f"{name}-primary and the Services; the first apply only initialises, later changes are analysed.",
              command("kubectl", "apply", "--filename", f"{FOLDER}/")),
-        Step(f"Follow the Canary until it is Succeeded (or Failed): {traffic_plan(release)}. A healthy run ends "
-             f"within about {ticks} ticks × {human(strategy.interval_s)} = {human(ticks * strategy.interval_s)} "
-             "of the apply (Flagger notices the change at its next tick), plus pod start-up"
-             + (" and the wait for approval" if strategy.approval else "") + ".", watch_canary),
+        Step(f"Follow the Canary until it is Succeeded (or Failed): {traffic_plan(release)}. "
+             + healthy_text(figures), watch_canary),
     ]
     approval = strategy.approval
     if approval is not None:
@@ -514,9 +530,12 @@ def procedure(release: Release, facts) -> Procedure:
         outcome = {"promote": "it goes ahead",
                    "rollback": "it is rolled back" if approval.before == "promotion" else
                    "it is abandoned (started and rolled back before any traffic reaches it)"}[approval.on_timeout]
+        wait = approval_wait_s(release)
+        decided = "" if wait == approval.timeout_s else \
+            f" (the gate is decided on Flagger's {human(strategy.interval_s)} ticks, so at the first tick after it)"
         deploy.append(Step(f"Approve before {moment} within {human(approval.timeout_s)}; without an answer "
-                           f"{outcome} {human(approval.timeout_s)} after the wait began (decided on the next tick, "
-                           f"within {human(strategy.interval_s)}). To reject, open the rollback gate (below).",
+                           f"{outcome} {human(wait)} after the wait began{decided}. To reject, open the rollback gate "
+                           "(below).",
                            loadtester_exec(release, "/gate/open")))
     watch = (
         Step("Follow the phase, the canary weight and the failed-check count.", watch_canary),
@@ -549,7 +568,7 @@ def procedure(release: Release, facts) -> Procedure:
                              kubernetes.kubectl(release, "patch", "canary", name, "--type", "merge", "--patch",
                                                 '{"spec":{"suspend":true}}')))
     return Procedure(f"Flagger {strategy.type} through {PROVIDER_NAMES[provider]}", tuple(deploy), watch,
-                     tuple(rollback), automatic_rollback(release), notes(release))
+                     tuple(rollback), automatic_rollback(release, figures), notes(release))
 
 
 def notes(release: Release) -> tuple:
