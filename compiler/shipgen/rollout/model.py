@@ -70,7 +70,7 @@ class Phase(NamedTuple):
     weight: float | None  # percent of user traffic on the new version; None: only requests that match (A/B)
     ends: str  # TIMER | READY | PASSES | PERSON
     duration_s: int = 0  # TIMER: its length; READY: time after start-up (minReadySeconds)
-    quantum_s: int = 0  # READY: the controller notices readiness only on its ticks
+    quantum_s: int = 0  # READY, PERSON: the controller notices readiness or an answer only on its ticks
     passes: int = 0  # PASSES: passing evaluations of `gating_check` needed
     gating_check: str = ""
     waits_for: str = ""  # PERSON: who, and the command that moves it on

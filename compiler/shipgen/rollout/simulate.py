@@ -134,13 +134,10 @@ class _Run:
             return start + phase.duration_s, "timer"
         if phase.ends == READY:
             ready = self.scenario.startup_s + phase.duration_s
-            if phase.quantum_s:
-                ticks = max(1, -(-ready // phase.quantum_s))
-                ready = ticks * phase.quantum_s
-            return start + ready, "ready"
+            return start + max(_rounded_up(ready, phase.quantum_s), phase.quantum_s), "ready"
         if phase.ends == PERSON:
             if self.scenario.approve_after_s is not None:
-                return start + self.scenario.approve_after_s, "approved"
+                return start + _rounded_up(self.scenario.approve_after_s, phase.quantum_s), "approved"
             if self.scenario.name == HEALTHY:
                 return start, "waiting"
             if phase.timeout_s is not None:
@@ -241,6 +238,11 @@ class _Run:
                        "Metric queries answer at once.") + self.rollout.assumptions
         return Plan(self.rollout.controller, self.scenario.label, outcome, end, self.first_failed,
                     round(exposure, 1), bad, tuple(self.weights), tuple(self.events), waiting_for, assumptions)
+
+
+def _rounded_up(seconds: int, quantum: int) -> int:
+    """`seconds` up to the next multiple of `quantum` (the controller acts on its ticks)."""
+    return -(-seconds // quantum) * quantum if quantum else seconds
 
 
 def exposure_percent_seconds(weights, end: int) -> float:

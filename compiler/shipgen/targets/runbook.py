@@ -45,10 +45,13 @@ def applies(release: Release) -> bool:
 def render(release: Release, facts) -> list:
     from . import delivery_target
 
+    from . import rollout_of
+
     target = delivery_target(release)
-    procedure = target.procedure(release, facts) if target else None
+    procedure = target.procedure(release, facts)
+    rollout = rollout_of(release)
     text = render_template("runbook.md.j2", release=release, procedure=procedure, facts=facts,
-                           gates=[gate_view(release, gate, target) for gate in release.gates],
+                           gates=[gate_view(release, gate, target, rollout) for gate in release.gates],
                            migration=migration_view(release), smoke=smoke_view(release, target),
                            settings=effective_settings(release), dashboard=dashboard_path(release))
     return [Artifact("RUNBOOK.md", text, MARKDOWN)]
@@ -61,18 +64,30 @@ def dashboard_path(release: Release):
     return f"{release.output_dir}/grafana/dashboard.json" if grafana.applies(release) else None
 
 
-def gate_view(release: Release, gate: Gate, target=None) -> dict:
+def gate_view(release: Release, gate: Gate, target=None, rollout=None) -> dict:
     """A gate as the runbook shows it; a delivery target may say which pods its queries judge
-    (`gate_query_target(release)` -> `gate_query` keywords, e.g. Flagger's canary)."""
+    (`gate_query_target(release)` -> `gate_query` keywords, e.g. Flagger's canary). What measures
+    it and whether it rolls back by itself come from the rollout model's checks."""
     from ..queries import gate_query, threshold_text
+    from ..rollout.model import ROLLBACK
+
+    checks = [check for check in (rollout.checks if rollout else ()) if gate.name in check.judges]
+    acting = [check for check in checks if check.on_failure == ROLLBACK]
+    if acting:
+        automatic = "yes, by itself"
+    elif gate.name in release.rollback.on:
+        automatic = "no: a person rolls back (rollback.on)"
+    else:
+        automatic = "no"
 
     selects = getattr(target, "gate_query_target", None)
     query = gate_query(release, gate, **(selects(release) if selects else {}))
     what = {"error-rate": "share of requests answered 5xx (0-1)",
             "latency": f"p{gate.percentile:g} response time in ms"}.get(gate.metric, "custom query")
-    return {"name": gate.name, "what": what, "provider": gate.provider, "query": query,
+    return {"name": gate.name, "what": what, "measured_by": (acting or checks)[0].measured_by if checks
+            else f"{gate.provider}, not evaluated by the controller", "query": query,
             "threshold": threshold_text(gate), "window": human(gate.window_s),
-            "triggers_rollback": gate.name in release.rollback.on}
+            "triggers_rollback": gate.name in release.rollback.on, "rolls_back": automatic}
 
 
 def migration_view(release: Release):

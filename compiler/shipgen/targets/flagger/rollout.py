@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from ...durations import human, seconds
 from ...model import Release
+from .checks import analysed_gates
 from ...rollout.model import (AS_FAILURE, METRIC, PASSES, PERSON, READY, SMOKE, TIMER, Check, Phase, Rollback,
                               Rollout)
 
@@ -45,6 +46,7 @@ def rollout_of_canary(canary: dict, release: Release) -> Rollout:
     hooks = analysis.get("webhooks", [])
     smoke = [hook["name"] for hook in hooks if hook["type"] == "pre-rollout" and hook["name"].startswith("smoke-")]
     metrics = [metric["name"] for metric in analysis.get("metrics", [])]
+    gates = [gate.name for gate in analysed_gates(release)]  # the spec's names of those metrics, in order
     approval = release.strategy.approval
     load = release.strategy.load_test
 
@@ -57,7 +59,7 @@ def rollout_of_canary(canary: dict, release: Release) -> Rollout:
     def approval_phase(weight, name: str, status: str) -> Phase:
         return Phase(name, weight, PERSON, waits_for=f"approval (phase {status}): open the loadtester gate "
                      f"/gate/open; after {human(approval.timeout_s)} without an answer: {approval.on_timeout}",
-                     timeout_s=tick_wait(approval.timeout_s), on_timeout=approval.on_timeout,
+                     timeout_s=tick_wait(approval.timeout_s), on_timeout=approval.on_timeout, quantum_s=tick,
                      spec_path=("strategy", "approval"))
 
     if approval is not None and approval.before == "rollout":
@@ -99,7 +101,7 @@ def rollout_of_canary(canary: dict, release: Release) -> Rollout:
         phases.append(approval_phase(last_weight, "waiting for approval to promote", "WaitingPromotion"))
     last_analysed = len(phases) - 1
     if metrics:
-        checks.append(Check("analysis", METRIC, tuple(metrics), "Flagger metric checks (" + ", ".join(metrics) + ")",
+        checks.append(Check("analysis", METRIC, tuple(gates), "Flagger metric checks (" + ", ".join(metrics) + ")",
                             first_analysed, last_analysed, interval_s=tick, first_s=tick,
                             failure_limit=threshold - 1, counter=COUNTER, on_provider_error=AS_FAILURE,
                             reaction_s=tick, sample_s=tick, load_rps=load.requests_per_second if load else 0,
