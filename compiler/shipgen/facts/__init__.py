@@ -1,9 +1,9 @@
 """Facts: analysis that policies and targets share, computed once per release.
 
 `compute_facts(release)` returns a `Facts` value from the release alone (pure): the migration
-statements classified (`migrations.py`) and the rollout numbers (`rollout.py`), read from the controller's rollout model, and the
-simulated plan (`plan.py`). `as_dict()` is
-what policies see as `input.facts`, next to the normalized spec.
+statements classified (`migrations.py`), the rollout numbers (`rollout.py`) read from the
+controller's rollout model, and the simulated plan (`plan.py`). `as_dict()` is what policies
+see as `input.facts`, next to the normalized spec.
 
 `run_facts(...)` adds what depends on the whole run rather than on one release: the
 `dependsOn` graph across the specs given (`dependencies.py`), the age of the last rollback drill

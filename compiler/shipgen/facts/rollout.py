@@ -132,7 +132,8 @@ def judged_steps(release: Release, rollout) -> list:
             continue  # the same share judged again, or an A/B route whose traffic is unknown
         seen.add((weight, check.sample_s))
         load = check.load_rps
-        expected = None if rate is None and not load else canonical(((rate or 0) * weight / 100 + load) * check.sample_s)
+        sample = ((rate or 0) * weight / 100 + load) * check.sample_s
+        expected = None if rate is None and not load else canonical(sample)
         steps.append({"index": len(steps), "weight": weight, "expected_requests": expected,
                       "expected_text": number_text(expected), "basis": _basis(weight, rate, load, check),
                       "path": spec_path(release, phase.spec_path or check.spec_path)})
