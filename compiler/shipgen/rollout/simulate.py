@@ -235,7 +235,7 @@ class _Run:
         bad = None if rate is None or self.scenario.name == HEALTHY else round(rate * exposure / 100, 1)
         assumptions = (f"t = 0 is {self.rollout.start}.",
                        f"New instances start in {self.scenario.startup_s} s (--startup).",
-                       "Metric queries answer at once.") + self.rollout.assumptions
+                       "Metric queries answer at once.") + _person_assumption(self.rollout, self.scenario) + self.rollout.assumptions
         return Plan(self.rollout.controller, self.scenario.label, outcome, end, self.first_failed,
                     round(exposure, 1), bad, tuple(self.weights), tuple(self.events), waiting_for, assumptions)
 
@@ -243,6 +243,15 @@ class _Run:
 def _rounded_up(seconds: int, quantum: int) -> int:
     """`seconds` up to the next multiple of `quantum` (the controller acts on its ticks)."""
     return -(-seconds // quantum) * quantum if quantum else seconds
+
+
+def _person_assumption(rollout: Rollout, scenario: Scenario) -> tuple:
+    if not any(phase.ends == PERSON for phase in rollout.phases):
+        return ()
+    if scenario.approve_after_s is not None:
+        return (f"A person approves each wait {scenario.approve_after_s} s after it begins (--approve-after).",)
+    return ("Nobody approves a wait (--approve-after): the healthy plan stops there; in the failure scenarios the "
+            "checks go on until the wait times out.",)
 
 
 def exposure_percent_seconds(weights, end: int) -> float:
