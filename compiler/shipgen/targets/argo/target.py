@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from .objects import NAME, gate_query_target, render, smoke_host  # noqa: F401 (the delivery contract)
+from .objects import NAME, gate_query_target, render, smoke_host  # noqa: F401 (the contract)
 from .procedure import procedure as runbook_procedure
 
 

@@ -1,7 +1,8 @@
 """Flagger (`platform.controller: flagger`, `targets-k8s.md` §1).
 
 - `checks.py`: what Flagger cannot do, refused or approximated during normalize;
-- `canary.py`: the Canary and what it references, and the runbook procedure;
+- `canary.py`: the Canary and what it references; `procedure.py`: the runbook procedure, its
+  timing read from the rollout model; `target.py`: the delivery module (both together);
 - `hooks.py`: the loadtester webhooks (smoke tests, load test, approval and rollback gates);
 - `rollout.py`: the rollout model: ticks of `analysis.interval`, the failed-check counter
   against `threshold`, the weights, promotion.
@@ -12,9 +13,9 @@ from __future__ import annotations
 
 def delivery_module(release):
     if release.platform.kind == "kubernetes" and release.platform.controller == "flagger":
-        from . import canary
+        from . import target
 
-        return canary
+        return target
     return None
 
 

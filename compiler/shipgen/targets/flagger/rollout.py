@@ -72,7 +72,7 @@ def rollout_of_canary(canary: dict, release: Release) -> Rollout:
                             "Flagger pre-rollout webhooks (flagger-loadtester)", len(phases) - 1, len(phases) - 1,
                             interval_s=tick, first_s=0, failure_limit=threshold - 1, counter=COUNTER,
                             reaction_s=tick, spec_path=("smoke",),
-                            rule=f"a failed pre-rollout hook adds one to failedChecks and is retried the next tick"))
+                            rule="a failed pre-rollout hook adds one to failedChecks and is retried the next tick"))
     first_analysed = len(phases)
     strategy = release.strategy.type
     mirror = analysis.get("mirrorWeight", 100) if analysis.get("mirror") else 0
