@@ -333,10 +333,12 @@ def canary_steps(release: Release) -> list:
     if approval(release, "rollout"):
         result.append(analysis_step(release, [template_name(release, "approval")]))
     smoke = smoke_step(release)
-    if smoke and routed:  # a few canary pods, no traffic yet, for the smoke tests
-        result += [{"setCanaryScale": {"replicas": 1}}, smoke, {"setCanaryScale": {"matchTrafficWeight": True}}]
+    if smoke and routed:  # one canary pod, no traffic yet, for the smoke tests
+        result += [{"setCanaryScale": {"replicas": 1}}, smoke]
     for index, step in enumerate(release.strategy.steps):
         result.append({"setWeight": step.weight})
+        if index == 0 and smoke and routed:  # the pod the smoke tests judged takes the first share; then scale
+            result.append({"setCanaryScale": {"matchTrafficWeight": True}})
         if index == 0 and smoke and not routed:  # no router: the canary pods exist only once they get a share
             result.append(smoke)
         result.append({"pause": {"duration": go_duration(step.pause_s)}})
