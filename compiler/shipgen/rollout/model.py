@@ -24,6 +24,7 @@ ALARM = "alarm"  # a cloud alarm built from gates (CloudWatch)
 # What a failed check does
 ROLLBACK = "rollback"  # traffic goes back to the previous version and the rollout ends
 NOTHING = "none"  # reported only (a dry run, or a platform that does not act on it)
+STOP = "stop"  # the rollout stops where it is and waits for a person (no automatic rollback)
 
 # How a provider error (the metric cannot be read) counts
 AS_FAILURE = "failure"  # a failed check (Flagger: "no values found" fails the tick)
@@ -51,6 +52,7 @@ class Check(NamedTuple):
     on_provider_error: str = AS_FAILURE
     error_limit: int = 0  # with AS_ERROR: consecutive errors tolerated; one more fails the check
     error_retry_s: int = 0  # with AS_ERROR: the next measurement after an error comes this soon (0: interval)
+    retry_wait_s: int = 0  # after the n-th failure the next evaluation comes n x this later (linear backoff; 0: interval)
     reaction_s: int = 0  # from the deciding evaluation to the controller acting on it
     on_failure: str = ROLLBACK
     sample_s: int = 0  # the traffic one evaluation looks at (a query window, one alarm period)
@@ -77,6 +79,7 @@ class Phase(NamedTuple):
     timeout_s: int | None = None  # PERSON: when the wait ends by itself
     on_timeout: str = ""  # PERSON: "promote" (continue) or "rollback"
     mirrored: float = 0  # percent of traffic copied to the new version (responses discarded)
+    until_healthy: bool = False  # TIMER: also waits until its checks' failures in a row are back to zero
     spec_path: tuple = ()  # where the spec asks for this phase
 
 

@@ -14,6 +14,8 @@ Rules, for every controller alike:
 - a check fails once its failures exceed `failure_limit` (counted per `counter_name`, in a row
   when `consecutive`), or its provider errors in a row exceed `error_limit`; the controller acts
   `reaction_s` later, and nothing moves on meanwhile;
+- a phase held `until_healthy` outlasts its timer while its checks have failures in a row;
+- a check that fails with `STOP` ends the plan at that moment, waiting for a person;
 - a person never acts unless the scenario says when (`approve_after_s`): in `healthy` the plan
   stops at the wait (outcome `waiting`); in the failure scenarios the checks go on running
   during the wait, which ends by its timeout (`on_timeout`) or stays `waiting`.
@@ -23,7 +25,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from .model import ALARM, AS_ERROR, AS_PASS, METRIC, NOTHING, PASSES, PERSON, READY, TIMER, Rollout
+from .model import ALARM, AS_ERROR, AS_PASS, METRIC, NOTHING, PASSES, PERSON, READY, STOP, TIMER, Rollout
 
 HEALTHY, FAIL_FROM_START, FAIL_AT, PROVIDER_DOWN = "healthy", "fail-from-start", "fail-at", "provider-down"
 SCENARIOS = (HEALTHY, FAIL_FROM_START, FAIL_AT, PROVIDER_DOWN)
@@ -131,6 +133,8 @@ class _Run:
         """(time, why) the current phase ends by itself, or (None, "") when only checks end it."""
         start = self.phase_start
         if phase.ends == TIMER:
+            if phase.until_healthy and self.failing():
+                return None, ""  # held until a check passes again
             return start + phase.duration_s, "timer"
         if phase.ends == READY:
             ready = self.scenario.startup_s + phase.duration_s
@@ -144,6 +148,11 @@ class _Run:
                 return start + phase.timeout_s, "timeout"
             return start + UNTIMED_WAIT_HORIZON_S, "waiting"
         return None, ""
+
+    def failing(self) -> bool:
+        """Whether a check of the current phase has failures in a row not yet cleared by a pass."""
+        return any(self.failures.get(check.counter_name, 0) for check in self.rollout.checks
+                   if check.consecutive and check.name in self.next_evaluation)
 
     # ------------------------------------------------------------------ the loop
 
@@ -190,6 +199,8 @@ class _Run:
             self.next_evaluation[check.name] = t + check.interval_s
             if result == FAIL:
                 self.failures[counter] = self.failures.get(counter, 0) + 1
+                if check.retry_wait_s:
+                    self.next_evaluation[check.name] = t + check.retry_wait_s * self.failures[counter]
                 if self.first_failed is None:
                     self.first_failed = t
                 failed = self.failures[counter] > check.failure_limit
@@ -209,9 +220,15 @@ class _Run:
                 self.record(t, "check", f"{check.name} failed; nothing acts on it", check=check.name, result=result)
                 self.next_evaluation.pop(check.name, None)
                 return None
+            if check.on_failure == STOP:
+                return self.finish(WAITING, t, f"{check.name} failed and the rollout stopped: a person rolls back "
+                                               "or continues")
             decision = t + check.reaction_s
             return self.roll_back(decision, f"{check.name} failed")
         if phase.ends == PASSES and self.passes >= phase.passes and phase.gating_check == check.name:
+            self.enter(self.phase_index + 1, t)
+        elif phase.ends == TIMER and phase.until_healthy and t >= self.phase_start + phase.duration_s \
+                and not self.failing():
             self.enter(self.phase_index + 1, t)
         return None
 

@@ -478,13 +478,8 @@ def batches(release: Release) -> int:
     """How many rounds of instances an in-place deployment takes, for the deadline."""
     if is_blue_green(release):
         return 1
-    hosts = common.settings(release).hosts
     replicas = max(1, release.service.min_replicas)
-    if hosts.type == "FLEET_PERCENT":
-        per_round = max(1, math.floor(replicas * (100 - hosts.value) / 100))
-    else:
-        per_round = max(1, replicas - hosts.value)
-    return math.ceil(replicas / per_round)
+    return math.ceil(replicas / common.settings(release).hosts.instances_per_batch(replicas))
 
 
 def deadline_s(release: Release) -> int:

@@ -107,6 +107,20 @@ class MinimumHealthyHosts:
     value: int
     predefined: str  # CodeDeployDefault.OneAtATime / HalfAtATime / AllAtOnce, or "" (custom)
 
+    def instances_per_batch(self, instances: int) -> int:
+        """How many instances an in-place deployment updates at once (§2.1, §2.2): OneAtATime one,
+        HalfAtATime up to half (rounded down), AllAtOnce all; a custom rule as many as keep the
+        minimum healthy (a fleet percentage is rounded up to instances)."""
+        if self.predefined == "CodeDeployDefault.OneAtATime":
+            return 1
+        if self.predefined == "CodeDeployDefault.HalfAtATime":
+            return max(1, instances // 2)
+        if self.type == "FLEET_PERCENT":
+            healthy = -(-instances * self.value // 100)
+        else:
+            healthy = self.value
+        return min(instances, max(1, instances - healthy))
+
 
 @dataclass(frozen=True)
 class RollingUpdate:
