@@ -1,7 +1,8 @@
-"""Platform-aware facts (`facts/platforms.py`): the analysis steps list only what a controller
-judges (CodeDeploy's alarms on AWS, at the shares it really shifts, one alarm period each;
-nothing on GCP and Azure), and the readiness check is the probe each target turns into the
-platform's health check."""
+"""Platform-aware facts: the analysis steps are the rollout model's judged phases, so they list
+only what a controller judges (CodeDeploy's alarms on AWS, at the shares it really shifts and
+while the old version is kept, one alarm period each; nothing on GCP and Azure), and the
+readiness check (`facts/platforms.py`) is the probe each target turns into the platform's
+health check."""
 
 from __future__ import annotations
 
@@ -27,17 +28,21 @@ def facts_of(write_spec, text: str) -> dict:
 def test_codedeploy_linear_steps_are_judged_over_the_alarm_period(write_spec):
     text = example("aws-ecs-linear.yaml", ("  replicas: 3\n", "  replicas: 3\n  traffic: {requestsPerSecond: 10}\n"))
     steps = facts_of(write_spec, text)["rollout"]["steps"]
-    # 10 requests/s x share x 2 min (the alarm period, from the gate's 2m window)
+    # 10 requests/s x share x 2 min (the alarm period, from the gate's 2m window), at 10%..90%, then
+    # at 100% while CodeDeploy keeps the old task set (terminationWait 15m): the alarm still stops it
     assert [(step["weight"], step["expected_requests"]) for step in steps] == \
-        [(weight, 10 * weight / 100 * 120) for weight in range(10, 100, 10)]
+        [(weight, 10 * weight / 100 * 120) for weight in range(10, 101, 10)]
     assert steps[0]["path"] == ["strategy", "steps", 0]
+    assert steps[-1]["path"] == ["platform", "aws", "terminationWait"]
     assert steps[0]["basis"] == "10% of 10 requests/s over one 2 min CloudWatch alarm period"
 
 
 def test_codedeploy_blue_green_is_judged_after_the_switch(write_spec):
+    # the alarms judge production traffic once it has moved: 40 requests/s x 1 min alarm period, while
+    # the old instances are kept (strategy.preview.scaleDownDelay); the preview gets smoke tests only
     steps = facts_of(write_spec, example("aws-ec2-blue-green.yaml"))["rollout"]["steps"]
     assert [(step["weight"], step["expected_requests"], step["path"]) for step in steps] == \
-        [(100, 40 * 60, ["strategy", "type"])]
+        [(100, 40 * 60, ["strategy", "preview", "scaleDownDelay"])]
 
 
 def test_codedeploy_without_alarms_judges_nothing(write_spec):
@@ -53,11 +58,21 @@ def test_gcp_and_azure_evaluate_no_metric_gates(write_spec, name):
     assert facts_of(write_spec, example(name))["rollout"]["steps"] == []
 
 
-def test_kubernetes_blue_green_preview_is_still_judged(write_spec):
+def test_argo_blue_green_without_load_test_is_judged_on_live_traffic(write_spec):
+    # no load test would reach the preview, so the Rollout runs the analysis after promotion
+    # (postPromotionAnalysis) on all the traffic, whose rate the spec does not give
     text = MINIMAL_SPEC + "platform: {kind: kubernetes, controller: argo-rollouts}\nstrategy: {type: blue-green}\n" \
         "gates:\n  - {name: error-rate, metric: error-rate, max: 0.01}\n"
     steps = facts_of(write_spec, text)["rollout"]["steps"]
-    assert [(step["weight"], step["expected_requests"]) for step in steps] == [(0, 0)]
+    assert [(step["weight"], step["expected_requests"]) for step in steps] == [(100, None)]
+
+
+def test_flagger_blue_green_preview_is_judged_with_no_user_traffic(write_spec):
+    # Flagger analyses the blue-green canary before the switch: no user traffic and no load test
+    text = MINIMAL_SPEC + "platform: {kind: kubernetes, controller: flagger}\nstrategy: {type: blue-green}\n" \
+        "gates:\n  - {name: error-rate, metric: error-rate, max: 0.01}\n"
+    steps = facts_of(write_spec, text)["rollout"]["steps"]
+    assert [(step["weight"], step["expected_requests"]) for step in steps][0] == (0, 0)
 
 
 NO_HEALTH = ("  health:\n    readiness: {path: /health, period: 10s}\n", "")

@@ -133,7 +133,7 @@ def judged_steps(release: Release, rollout) -> list:
         seen.add((weight, check.sample_s))
         load = check.load_rps
         sample = ((rate or 0) * weight / 100 + load) * check.sample_s
-        expected = None if rate is None and not load else canonical(sample)
+        expected = None if rate is None and weight else canonical(sample)  # unknown only when user traffic counts
         steps.append({"index": len(steps), "weight": weight, "expected_requests": expected,
                       "expected_text": number_text(expected), "basis": _basis(weight, rate, load, check),
                       "path": spec_path(release, phase.spec_path or check.spec_path)})
@@ -149,7 +149,7 @@ def _basis(weight, rate, load, check) -> str:
         parts.append(f"{canonical(load)} requests/s of generated load")
     if not parts:
         parts.append("no user traffic and no load test")
-    span = "alarm period" if check.kind == ALARM else "interval"
+    span = "CloudWatch alarm period" if check.kind == ALARM else "interval"
     return f"{' plus '.join(parts)} over one {human(check.sample_s)} {span}"
 
 

@@ -108,9 +108,13 @@ class Rollout(NamedTuple):
 
     def judged_phases(self) -> list:
         """(index, phase, checks): the phases where a metric or alarm judges traffic the new
-        version serves, with the checks that do."""
+        version serves, with the checks that do. A phase that ends once the smoke tests pass
+        takes no time here, so no sample of traffic is judged in it."""
         judged = []
         for index, phase in enumerate(self.phases):
+            gating = self.check(phase.gating_check) if phase.ends == PASSES else None
+            if gating is not None and gating.kind == SMOKE:
+                continue
             checks = [check for check in self.checks if check.kind in (METRIC, ALARM)
                       and check.from_phase <= index <= check.to_phase]
             if checks:

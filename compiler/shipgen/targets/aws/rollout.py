@@ -18,10 +18,13 @@ The platform's rules, as the model encodes them (t = 0 is the start of the deplo
 - the ECS rolling update replaces tasks within MinimumHealthyPercent / MaximumPercent;
 - a CloudWatch alarm judges one period of the traffic at a time and goes to ALARM after
   `evaluation_periods` breaching periods in a row; CodeDeploy (or ECS) stops the deployment at
-  once and, with automatic rollback, rolls it back (without, the deployment just stops). Missing data counts as not breaching, so a
-  metric that cannot be read never sets an alarm off. Alarms judge while the traffic shifts
-  and during the AfterAllowTraffic hook; what the old version's kept instances do afterwards
-  (terminationWait) is not simulated.
+  once and, with automatic rollback, rolls it back (without, the deployment just stops).
+  Missing data counts as not breaching, so a metric that cannot be read never sets an alarm
+  off. Alarms judge from the first shift of traffic until the deployment ends, which for ECS
+  and EC2 blue/green is after `terminationWait`: the old version is kept, the deployment is
+  still in progress, and a rollback is instant (§3);
+- the ECS rolling update watches its alarms for a while after steady state (ECS derives the
+  time from the alarms: here one alarm's periods x evaluation periods, the longest).
 """
 
 from __future__ import annotations
@@ -88,11 +91,21 @@ class _Builder:
             self.add(f"100%: the hook checks the alarms {checks} times, {human(self.aws.analysis_interval_s)} apart",
                      100, TIMER, duration_s=hold_s, spec_path=("strategy", "iterations"))
 
+    def termination_wait(self):
+        """The old version is kept `terminationWait` after the switch; the deployment is still in
+        progress, so its alarms still stop it and the rollback is instant."""
+        wait_s = self.aws.termination_wait_min * 60
+        path = ("strategy", "preview", "scaleDownDelay") if self.release.strategy.type == "blue-green" \
+            else ("platform", "aws", "terminationWait")  # where normalize reads it from
+        if wait_s:
+            self.add(f"100%: the old version is kept for {human(wait_s)} (terminationWait)", 100, TIMER,
+                     duration_s=wait_s, spec_path=path)
+
     def alarms(self, first_phase: int, last_phase: int):
         for alarm in self.aws.alarms:
             self.checks.append(Check(
-                alarm.name, ALARM, (alarm.gate,), f"CloudWatch alarm {alarm.name} ({alarm.bound_text}, "
-                f"{alarm.evaluation_periods} x {human(alarm.period_s)})",
+                alarm.name, ALARM, (alarm.gate,),
+                f"CloudWatch alarm {alarm.name} ({alarm.evaluation_periods} periods of {human(alarm.period_s)})",
                 first_phase, last_phase, interval_s=alarm.period_s, first_s=alarm.period_s,
                 failure_limit=alarm.evaluation_periods - 1, consecutive=True, on_provider_error=AS_PASS,
                 on_failure=self.on_failure, sample_s=alarm.period_s, spec_path=("gates",),
@@ -116,8 +129,8 @@ class _Builder:
             "Instances and hooks start at once unless --startup says otherwise; smoke tests answer at once.",
             "A CloudWatch alarm goes to ALARM after its evaluation periods breach in a row, each one alarm period "
             "of traffic; CodeDeploy reacts at once. Missing data (the metric cannot be read) is not breaching.",
-            "Alarms judge while traffic shifts and during the AfterAllowTraffic hook; what happens while the old "
-            "version is kept afterwards (terminationWait) is not simulated.",
+            "Alarms judge from the first shift of traffic until the deployment ends (after terminationWait, "
+            "while the old version is kept).",
         )
         return Rollout(controller, tuple(self.phases), tuple(self.checks), rollback, "the start of the deployment",
                        assumptions, self.release.service.requests_per_second,
@@ -136,12 +149,11 @@ class _Builder:
         self.shift()
         self.after_allow_traffic("CodeDeploy hook AfterAllowTraffic", analysed=self.release.strategy.type ==
                                  "blue-green")
+        self.termination_wait()
         self.alarms(first, len(self.phases) - 1)
-        keep = human(self.aws.termination_wait_min * 60)
         return (f"CodeDeploy ECS {self.shift_name()}",
                 Rollback("CodeDeploy reroutes the listeners to the original task set",
-                         cleanup=f"the replacement task set is removed; after a success the original one is kept "
-                                 f"{keep}"))
+                         cleanup="the replacement task set is removed"))
 
     def lambda_alias(self) -> tuple:
         self.smoke("BeforeAllowTraffic hook: smoke tests invoke the new version", 0,
@@ -189,13 +201,12 @@ class _Builder:
         self.approval(0)
         first = len(self.phases)
         self.after_allow_traffic("CodeDeploy hook AfterAllowTraffic", analysed=False)
-        if first == len(self.phases):  # no smoke tests: the switch itself
+        self.termination_wait()
+        if first == len(self.phases):  # neither smoke tests nor a wait: the switch itself
             self.add("load balancer rerouted", 100, TIMER)
         self.alarms(first, len(self.phases) - 1)
-        keep = human(self.aws.termination_wait_min * 60)
         return ("CodeDeploy EC2 blue/green",
-                Rollback("CodeDeploy reroutes the load balancer to the original instances",
-                         cleanup=f"after a success the original instances are kept {keep}"))
+                Rollback("CodeDeploy reroutes the load balancer to the original instances"))
 
     # ------------------------------------------------------------------ helpers
 

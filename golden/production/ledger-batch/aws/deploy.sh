@@ -8,7 +8,7 @@ readonly APPLICATION=ledger-batch-production
 readonly GROUP=ledger-batch-production
 readonly BUCKET=finance-codedeploy-revisions
 readonly PREFIX=ledger-batch/production
-readonly DEADLINE_S=4094
+readonly DEADLINE_S=11082
 
 cd "$(dirname "$0")"
 
