@@ -108,13 +108,6 @@ def load(text: str):
     return yaml.safe_load(text)
 
 
-def oracle() -> Path | None:
-    """The oracle's `check`, when its venv is set up on this machine."""
-    venv = Path.home() / ".cache/shipgen-oracle/venv"
-    check_script = Path(__file__).resolve().parents[2] / "shared/oracle/check"
-    return check_script if venv.is_dir() and check_script.is_file() else None
-
-
 def shellcheck() -> str | None:
     return shutil.which("shellcheck")
 

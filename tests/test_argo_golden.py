@@ -4,17 +4,14 @@ kubernetes-validate, markdown) accepts."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
 from conftest import ROOT
+import oracle_support
 
-ORACLE_VENV = Path(os.environ.get("SHIPGEN_ORACLE_VENV", Path.home() / ".cache/shipgen-oracle/venv"))
-ORACLE = ROOT.parent / "shared/oracle/check"
 
 
 def golden_folders() -> dict:
@@ -47,10 +44,10 @@ def test_examples_cover_every_strategy_and_the_required_providers():
     assert any(kind[0] == "canary" and kind[2] for kind in found)  # a manual gate
 
 
-@pytest.mark.skipif(not ORACLE_VENV.is_dir() or not ORACLE.is_file(), reason="the oracle is not set up")
+@pytest.mark.skipif(not oracle_support.READY, reason=oracle_support.SKIP_REASON)
 def test_golden_argo_examples_pass_the_oracle():
-    folders = [str(folder) for folder in golden_folders().values()]
+    folders = list(golden_folders().values())
     assert len(folders) >= 7
-    result = subprocess.run([str(ORACLE), "-q", *folders], capture_output=True, text=True)
+    result = oracle_support.oracle_check(folders)
     assert result.returncode == 0, result.stdout + result.stderr
     assert " 0 failed" in result.stdout + result.stderr

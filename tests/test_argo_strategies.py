@@ -69,10 +69,14 @@ def test_canary_traffic_object_carries_the_spec_timeouts_and_retries(write_spec)
 
 def test_canary_runbook_states_the_same_numbers(write_spec):
     runbook = build(write_spec, CANARY).runbook
-    assert "3% for 1 min 30 s, 20% for 4 min, 60% for 1 min 30 s, then 100%" in runbook
+    # 3 replicas, minReadySeconds 10: 3% once its pod is ready (10 s), for its 1 min 30 s pause; 20%
+    # (still 1 pod) for 4 min plus the 10 s the second pod of 60% takes; 60% for 1 min 30 s plus the
+    # promotion's scale-up; 100% at 10 + 90 + 250 + 100 = 450 s
+    assert ("3% from 10 s for 1 min 30 s, 20% for 4 min 10 s, 60% for 1 min 40 s, then 100% at 7 min 30 s "
+            "(pod start-up not counted)") in runbook
     assert "fails 4 checks (failureLimit 3: more than 3 failed" in runbook
     assert "one check every 1 min 30 s" in runbook
-    assert "about 6 min after a gate starts failing" in runbook  # (3 + 1) × 90 s
+    assert "the update is aborted 4 min 30 s after the first failed check" in runbook  # 3 more checks, 90 s apart
     assert "scaled down 30 s later" in runbook
     assert "errors 5 times in a row (consecutiveErrorLimit 4" in runbook
     assert "Failed checks tolerated before rolling back: 3." in runbook
@@ -117,7 +121,7 @@ def test_replica_canary_has_no_traffic_routing_and_explains_replica_ratios(write
 
 
 def test_basic_canary_replica_counts_match_argo_examples():
-    from shipgen.targets.argo.procedure import basic_canary_pods
+    from shipgen.targets.argo.rollout import basic_canary_pods
 
     # examples from Argo Rollouts' utils/replicaset/canary.go comments (targets-k8s.md §2.2): (new, old) pods
     assert basic_canary_pods(10, 10, 1) == (1, 9) and basic_canary_pods(10, 30, 3) == (3, 7)

@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-import subprocess
 
 import pytest
 
-from aws_support import oracle
 from conftest import ROOT
+import oracle_support
 
 GOLDEN = {  # release folder -> files that show the platform and style
     "production/payments-api": ("aws/cloudformation.yaml", "aws/appspec.yaml", "aws/taskdef.json", "aws/deploy.sh"),
@@ -28,9 +27,8 @@ def test_every_aws_golden_example_is_there():
             assert (ROOT / "golden" / folder / name).is_file(), f"{folder}/{name}"
 
 
-@pytest.mark.skipif(oracle() is None, reason="the oracle's venv is not set up (../shared/oracle/setup)")
+@pytest.mark.skipif(not oracle_support.READY, reason=oracle_support.SKIP_REASON)
 def test_the_oracle_accepts_the_aws_golden_output():
-    folders = [str(ROOT / "golden" / folder) for folder in GOLDEN]
-    result = subprocess.run([str(oracle()), "-q", *folders], capture_output=True, text=True, timeout=300)
+    result = oracle_support.oracle_check([ROOT / "golden" / folder for folder in GOLDEN])
     assert result.returncode == 0, result.stdout + result.stderr
     assert " 0 failed" in result.stdout + result.stderr

@@ -3,14 +3,12 @@ one Canary, and the golden Flagger examples through the oracle."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-from pathlib import Path
 
 import pytest
 import yaml
 
 from conftest import ROOT, release_from
+import oracle_support
 from flagger_support import build, flagger_spec
 
 SELECTOR_LABELS = ("app", "name", "app.kubernetes.io/name")  # Flagger's -selector-labels default
@@ -101,11 +99,7 @@ def test_a_canary_snapshot(write_spec, snapshot):
     assert built.files["production/web/flagger/canary.yaml"].decode() == snapshot
 
 
-ORACLE_VENV = Path(os.environ.get("SHIPGEN_ORACLE_VENV", Path.home() / ".cache/shipgen-oracle/venv"))
-ORACLE = ROOT.parent / "shared/oracle/check"
-
-
-@pytest.mark.skipif(not ORACLE_VENV.is_dir() or not ORACLE.is_file(), reason="the oracle is not set up")
+@pytest.mark.skipif(not oracle_support.READY, reason=oracle_support.SKIP_REASON)
 def test_golden_flagger_examples_pass_the_oracle():
     examples = sorted(path.stem for path in (ROOT / "examples").glob("flagger-*.yaml"))
     assert len(examples) >= 6
@@ -114,7 +108,7 @@ def test_golden_flagger_examples_pass_the_oracle():
         spec = yaml.safe_load((ROOT / "examples" / f"{example}.yaml").read_text())
         folder = ROOT / "golden" / spec["metadata"].get("environment", "production") / spec["metadata"]["name"]
         assert (folder / "flagger" / "canary.yaml").is_file(), folder
-        folders.append(str(folder))
-    result = subprocess.run([str(ORACLE), "-q", *folders], capture_output=True, text=True)
+        folders.append(folder)
+    result = oracle_support.oracle_check(folders)
     assert result.returncode == 0, result.stdout + result.stderr
     assert " 0 failed" in result.stdout + result.stderr

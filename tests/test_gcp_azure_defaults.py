@@ -3,14 +3,12 @@ golden output of the GCP and Azure examples passes the oracle."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-from pathlib import Path
 
 import pytest
 
 from conftest import ROOT, release_from
+import oracle_support
 from shipgen.validate import release_schema
 
 SPECS = {
@@ -100,15 +98,12 @@ def test_platform_defaults_are_documented_in_the_schema(name, write_spec):
             assert "Defaults to" in node["description"] or "Default:" in node["description"], path
 
 
-ORACLE = Path(os.environ.get("SHIPGEN_ORACLE_VENV", Path.home() / ".cache/shipgen-oracle/venv"))
 GOLDEN = ["production/catalog", "prod/search", "production/inventory", "production/profiles",
           "production/web-portal", "production/storefront-edge"]
 
 
-@pytest.mark.skipif(not ORACLE.exists(), reason="the oracle's venv is not set up")
+@pytest.mark.skipif(not oracle_support.READY, reason=oracle_support.SKIP_REASON)
 def test_golden_gcp_and_azure_output_passes_the_oracle():
-    folders = [str(ROOT / "golden" / folder) for folder in GOLDEN]
-    result = subprocess.run([str(ROOT.parent / "shared/oracle/check"), "-q", *folders], capture_output=True, text=True,
-                            timeout=300)
+    result = oracle_support.oracle_check([ROOT / "golden" / folder for folder in GOLDEN])
     assert result.returncode == 0, result.stdout + result.stderr
     assert re.search(r"^(\d+) passed, 0 failed$", result.stdout + result.stderr, re.M)

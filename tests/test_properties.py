@@ -7,9 +7,7 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -17,7 +15,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import ROOT
+import oracle_support
 from shipgen.pipeline import build
 from shipgen.serialize import dump_yaml
 
@@ -183,11 +181,7 @@ def test_generated_valid_specs_build(tmp_path, spec):
     assert any(path.endswith("kubernetes/deployment.yaml") for path in result.files)
 
 
-ORACLE = ROOT.parent / "shared" / "oracle" / "check"
-ORACLE_VENV = Path(os.environ.get("SHIPGEN_ORACLE_VENV", Path.home() / ".cache/shipgen-oracle/venv"))
-
-
-@pytest.mark.skipif(not (ORACLE.exists() and (ORACLE_VENV / "bin/python").exists()), reason="oracle not set up")
+@pytest.mark.skipif(not oracle_support.READY, reason=oracle_support.SKIP_REASON)
 @settings(max_examples=1, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(specs=st.lists(valid_specs(), min_size=12, max_size=12, unique_by=lambda s: s["metadata"]["name"]))
 def test_the_oracle_accepts_builds_of_generated_specs(tmp_path_factory, specs):
@@ -200,6 +194,6 @@ def test_the_oracle_accepts_builds_of_generated_specs(tmp_path_factory, specs):
     for path, data in result.files.items():
         (out / path).parent.mkdir(parents=True, exist_ok=True)
         (out / path).write_bytes(data)
-    check = subprocess.run([str(ORACLE), "-q", str(out)], capture_output=True, text=True)
+    check = oracle_support.oracle_check([out])
     assert check.returncode == 0, check.stdout + check.stderr
     shutil.rmtree(folder)

@@ -182,7 +182,7 @@ def test_flagger_kubernetes_blue_green_runbook_does_not_promise_a_traffic_switch
     (1, 50, 0, (1, 0)),
 ])
 def test_basic_canary_pods_follow_argo(replicas, weight, max_surge, expected):
-    from shipgen.targets.argo.procedure import basic_canary_pods
+    from shipgen.targets.argo.rollout import basic_canary_pods
 
     assert basic_canary_pods(replicas, weight, max_surge) == expected
 

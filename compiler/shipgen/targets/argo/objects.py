@@ -59,7 +59,6 @@ NAME = "argo-rollouts"
 API_VERSION = "argoproj.io/v1alpha1"
 FOLDER = "argo-rollouts"
 CONSECUTIVE_ERROR_LIMIT = 4  # Argo's default, written out: the 5th error in a row is an Error
-ERROR_RETRY_S = 10  # Argo retries a measurement that errored after 10 s, whatever the interval
 CANARY_SCALE_DOWN_DELAY_S = 30  # old pods keep serving while proxies learn the new endpoints
 ABORT_SCALE_DOWN_DELAY_S = 30
 ROLLBACK_WINDOW_REVISIONS = 1

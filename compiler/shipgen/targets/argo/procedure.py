@@ -6,18 +6,18 @@ from `objects.py`, which builds the objects these sentences describe.
 
 from __future__ import annotations
 
-import math
 
 from ...durations import human
 from ...model import Release
 from ...procedure import Procedure, Step
 from ...shell import command
 from ..kubernetes import manifests as kubernetes
-from .objects import (ABORT_SCALE_DOWN_DELAY_S, APPROVAL_FILE, APPROVAL_LABEL, CONSECUTIVE_ERROR_LIMIT,
-                            ERROR_RETRY_S, FOLDER, JOB_START_MARGIN_S, ROLLBACK_WINDOW_REVISIONS, gates_before_switch,
+from .objects import (ABORT_SCALE_DOWN_DELAY_S, APPROVAL_FILE, APPROVAL_LABEL, FOLDER, JOB_START_MARGIN_S,
+                      ROLLBACK_WINDOW_REVISIONS, gates_before_switch,
                             gating, judged_service, names, progress_deadline_s, prometheus_address,
                             scale_down_delay_s, traffic_artifacts)
 from .checks import PLUGIN, ROUTER
+from .rollout import basic_canary_pods, resolved_surge
 
 PROVIDER_TEXT = {"istio": "Istio", "gateway-api": "Gateway API", "linkerd": "Linkerd (Gateway API)",
                  "nginx": "NGINX Ingress", "smi": "SMI", "kubernetes": "replica counts (no traffic provider)"}
@@ -36,44 +36,50 @@ def argo(release: Release, *words, flags: tuple = ()) -> str:
     return command("kubectl", "argo", "rollouts", *words, "-n", release.namespace, *flags)
 
 
-def resolved_surge(max_surge, replicas: int) -> int:
-    """maxSurge in pods: a percentage of the replicas rounds up (Argo and Kubernetes alike)."""
-    if isinstance(max_surge, str) and max_surge.endswith("%"):
-        return math.ceil(replicas * int(max_surge[:-1]) / 100)
-    return int(max_surge)
+# ---------------------------------------------------------------------------- the run, in numbers
 
 
-def basic_canary_pods(replicas: int, weight: int, max_surge: int) -> tuple:
-    """(new, old) pods Argo's basic canary settles on for a setWeight (utils/replicaset/canary.go,
-    approximateWeightedCanaryStableReplicaCounts): of the candidates ceil/floor(replicas × weight /
-    100) out of `replicas` -- or out of replicas + 1 when maxSurge allows a surge pod -- the one
-    whose pod ratio is closest to the weight (first wins on equal distance; a tie of floor and
-    ceiling keeps the ceiling); for 0 < weight < 100 on more than one pod neither side drops to 0."""
-    if replicas == 0:
-        return 0, 0
-    ceiling = math.ceil(replicas * weight / 100.0)
-    floor = math.floor(replicas * weight / 100.0)
-    zero_allowed = weight in (0, 100) or (replicas == 1 and max_surge == 0)
+def model(release: Release):
+    """The Rollout's rollout model (`rollout.py`)."""
+    from .rollout import rollout
 
-    def tied(total: int) -> bool:
-        return math.modf(total * (weight / 100))[0] == 0.5
+    return rollout(release)
 
-    options = []
-    if ceiling < replicas or zero_allowed:
-        options.append((ceiling, replicas))
-    if not tied(replicas) and (floor != 0 or zero_allowed):
-        options.append((floor, replicas))
-    if max_surge > 0:
-        options.append((ceiling, replicas + 1))
-        if not tied(replicas + 1) and (floor != 0 or zero_allowed):
-            options.append((floor, replicas + 1))
-    if not options:
-        return 0, replicas
-    best = options[0]
-    for option in options[1:]:
-        if abs(option[0] * 100 / option[1] - weight) < abs(best[0] * 100 / best[1] - weight):
-            best = option
-    return best[0], best[1] - best[0]
+
+def timing(release: Release):
+    """The runbook's figures, from the rollout model and the simulator."""
+    from ...rollout.plan import timing as simulated
+
+    return simulated(model(release))
+
+
+def shares_text(release: Release) -> str:
+    """How long each share of traffic really lasts in a healthy run (scale-ups and analysis steps
+    included, not only the pauses), and when the new version serves everything."""
+    figures = timing(release)
+    spans = []  # [percent, start_s, end_s], consecutive phases at one share merged
+    for _, weight, start, end in figures.phases:
+        if not weight:
+            continue
+        if spans and spans[-1][0] == weight:
+            spans[-1][2] = end
+        else:
+            spans.append([weight, start, end])
+    if not spans:
+        return ""
+    parts = [f"{spans[0][0]:g}% from {human(spans[0][1])} for {human(spans[0][2] - spans[0][1])}"]
+    parts += [f"{weight:g}% for {human(end - start)}" for weight, start, end in spans[1:]]
+    if figures.healthy_s is not None:
+        return ", ".join(parts) + f", then 100% at {human(figures.healthy_s)} (pod start-up not counted)"
+    return ", ".join(parts) + f", where it waits for approval (reached at {human(figures.waiting_at_s)})"
+
+
+def error_text(release: Release) -> str:
+    """When provider errors abort the update, from the model's checks."""
+    check = next(check for check in model(release).checks if check.kind == "metric")
+    return (f"A gate whose query errors {check.error_limit + 1} times in a row (consecutiveErrorLimit "
+            f"{check.error_limit}; after an error it is measured again {check.error_retry_s} s later, so "
+            f"{human(check.error_limit * check.error_retry_s)} after the first error) aborts it too.")
 
 
 def plan_text(release: Release) -> str:
@@ -87,19 +93,24 @@ def plan_text(release: Release) -> str:
     if release.smoke and strategy.type != "blue-green":
         parts.append(f"smoke tests ({len(release.smoke)}) against {judged_service(release)}")
     if strategy.type == "canary":
-        parts.append(", ".join(f"{step.weight}% for {human(step.pause_s)}" for step in strategy.steps)
-                     + ", then 100%")
+        parts.append(shares_text(release))
         if release.gates:
             parts.append(f"gates checked every {interval} from {interval} after the first weight until promotion")
     elif strategy.type == "blue-green":
         preview = f"{strategy.preview_replicas} preview pods" if strategy.preview_replicas else "a full-size preview"
         parts.append(f"{preview} behind {names(release).canary}")
+        before = []
         if release.smoke:
-            parts.append(f"smoke tests ({len(release.smoke)}) against the preview")
+            before.append(f"smoke tests ({len(release.smoke)}) against the preview")
         if gates_before_switch(release):
-            parts.append(f"{strategy.iterations} checks every {interval} on the preview under load")
-        if approval_ is not None:
-            parts.append(approval_text(release))
+            before.append(f"{strategy.iterations} checks every {interval} on the preview under load")
+        if approval_ is not None and before:
+            # prePromotionAnalysis is one AnalysisRun: the approval Job runs beside the other metrics
+            parts.append("at the same time, in one pre-promotion analysis: " + ", ".join(before) + " and "
+                         + approval_text(release) + "; the switch waits for all of them, and a failed check aborts "
+                         "the update even while the approval is pending")
+        else:
+            parts += before + ([approval_text(release)] if approval_ is not None else [])
         parts.append(f"switch {names(release).stable} to the new version")
         if release.gates:
             parts.append(f"{strategy.iterations} checks every {interval} after the switch")
@@ -166,8 +177,10 @@ def checks_text(release: Release) -> str:
     interval = human(strategy.interval_s)
     soon = human((release.rollback.max_failed_checks + 1) * strategy.interval_s)
     if strategy.type == "canary":
-        return (f"one check every {interval}, from {interval} after the first weight until promotion, so about "
-                f"{soon} after a gate starts failing")
+        after = timing(release).rollback_after_failure_s
+        return (f"one check every {interval}, from {interval} after the first weight until promotion; the update "
+                f"is aborted {human(after)} after the first failed check" if after is not None else
+                f"one check every {interval}, from {interval} after the first weight until promotion")
     if strategy.type == "blue-green":
         before = "on the preview under load and again " if gates_before_switch(release) else ""
         return (f"{strategy.iterations} checks every {interval} {before}after the switch, so at the earliest "
@@ -183,10 +196,8 @@ def automatic_rollback_text(release: Release) -> str:
     if gating_gates:
         parts.append(f"Argo Rollouts aborts the update ({abort_effect(release)}) when a gate "
                      f"({', '.join(gating_gates)}) fails {limit + 1} checks (failureLimit {limit}: more than {limit} "
-                     f"failed; {checks_text(release)}). A check with no data counts as failed. A gate whose query "
-                     f"errors {CONSECUTIVE_ERROR_LIMIT + 1} times in a row (consecutiveErrorLimit "
-                     f"{CONSECUTIVE_ERROR_LIMIT}; errors are retried every {ERROR_RETRY_S} s, so about "
-                     f"{human((CONSECUTIVE_ERROR_LIMIT + 1) * ERROR_RETRY_S)}) aborts it too.")
+                     f"failed; {checks_text(release)}). A check with no data counts as failed. "
+                     + error_text(release))
     if release.smoke:
         parts.append("A failing smoke test aborts it" + (
             " (the tests run once the first weight has given the canary its pods)"

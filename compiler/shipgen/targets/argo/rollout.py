@@ -99,7 +99,8 @@ class _Builder:
             metrics += self.templates[reference["templateName"]]["spec"]["metrics"]
         return metrics
 
-    def run(self, references: list, from_phase: int, to_phase: int, dry_run: set, inline: bool) -> list:
+    def run(self, references: list, from_phase: int, to_phase: int, dry_run: set, inline: bool,
+            where: str = "") -> list:
         """Checks for the metrics of an AnalysisRun over phases from_phase..to_phase."""
         added = []
         for metric in self.metrics(references):
@@ -111,8 +112,9 @@ class _Builder:
                 continue  # the approval Job waits for a person: a PERSON phase, not a check
             kind = SMOKE if job else METRIC
             gate = self.release.gate(name)
+            taken = any(check.name == name for check in self.checks)  # the same metric in another run
             check = Check(
-                name, kind, (name.removeprefix("smoke-"),) if job else (name,),
+                f"{name} ({where})" if taken else name, kind, (name.removeprefix("smoke-"),) if job else (name,),
                 "Argo Rollouts Job metric (smoke test)" if job else f"Argo Rollouts {next(iter(metric['provider']))} metric",
                 from_phase, to_phase, interval_s=interval or 1, first_s=seconds(metric.get("initialDelay", "0s")),
                 count=count, failure_limit=metric.get("failureLimit", 0), on_provider_error=AS_ERROR,
@@ -127,7 +129,7 @@ class _Builder:
 
     def inline(self, references: list, dry_run: set, name: str, approval: bool = False):
         index = len(self.phases)
-        checks = self.run(references, index, index, dry_run, inline=True)
+        checks = self.run(references, index, index, dry_run, inline=True, where=name)
         if approval:
             wait = self.release.strategy.approval
             self.add(f"{name}: waits for approval", PERSON,
@@ -167,7 +169,7 @@ class _Builder:
                 weight = step["setWeight"]
                 pods = fixed_scale if fixed_scale is not None else self.pods_for(weight, routed)
                 self.scale(pods, f"scaling for {weight}%")
-                self.weight = weight
+                self.weight = weight if routed else self.pod_share(weight)  # no router: the pod ratio
                 self.step_path = ("strategy", "steps", spec_step)
                 spec_step += 1
             elif "pause" in step:
@@ -201,12 +203,20 @@ class _Builder:
             self.run(background["templates"], start, max(start, last - 1), dry_run, inline=False)
 
     def pods_for(self, weight: float, routed: bool) -> int:
+        """Canary pods for a setWeight: its share of the replicas with a router, else the pod
+        ratio Argo's basic canary settles on."""
         if routed:
             return math.ceil(self.replicas * weight / 100)
-        from .procedure import basic_canary_pods, resolved_surge
+        return self.basic_pods(weight)[0]
 
+    def basic_pods(self, weight: float) -> tuple:
         surge = resolved_surge(self.release.strategy.max_surge, self.replicas)
-        return basic_canary_pods(self.replicas, weight, surge)[0]
+        return basic_canary_pods(self.replicas, weight, surge)
+
+    def pod_share(self, weight: float) -> float:
+        """Without a router the Service balances over every ready pod: the new pods' share."""
+        new, old = self.basic_pods(weight)
+        return round(100 * new / (new + old), 1) if new + old else 0
 
     # ------------------------------------------------------------------ blue-green
 
@@ -232,3 +242,43 @@ class _Builder:
         post = spec.get("postPromotionAnalysis")
         if post:
             self.inline(post["templates"], set(), "post-promotion analysis (live traffic)")
+
+
+def resolved_surge(max_surge, replicas: int) -> int:
+    """maxSurge in pods: a percentage of the replicas rounds up (Argo and Kubernetes alike)."""
+    if isinstance(max_surge, str) and max_surge.endswith("%"):
+        return math.ceil(replicas * int(max_surge[:-1]) / 100)
+    return int(max_surge)
+
+
+def basic_canary_pods(replicas: int, weight: int, max_surge: int) -> tuple:
+    """(new, old) pods Argo's basic canary settles on for a setWeight (utils/replicaset/canary.go,
+    approximateWeightedCanaryStableReplicaCounts): of the candidates ceil/floor(replicas × weight /
+    100) out of `replicas` -- or out of replicas + 1 when maxSurge allows a surge pod -- the one
+    whose pod ratio is closest to the weight (first wins on equal distance; a tie of floor and
+    ceiling keeps the ceiling); for 0 < weight < 100 on more than one pod neither side drops to 0."""
+    if replicas == 0:
+        return 0, 0
+    ceiling = math.ceil(replicas * weight / 100.0)
+    floor = math.floor(replicas * weight / 100.0)
+    zero_allowed = weight in (0, 100) or (replicas == 1 and max_surge == 0)
+
+    def tied(total: int) -> bool:
+        return math.modf(total * (weight / 100))[0] == 0.5
+
+    options = []
+    if ceiling < replicas or zero_allowed:
+        options.append((ceiling, replicas))
+    if not tied(replicas) and (floor != 0 or zero_allowed):
+        options.append((floor, replicas))
+    if max_surge > 0:
+        options.append((ceiling, replicas + 1))
+        if not tied(replicas + 1) and (floor != 0 or zero_allowed):
+            options.append((floor, replicas + 1))
+    if not options:
+        return 0, replicas
+    best = options[0]
+    for option in options[1:]:
+        if abs(option[0] * 100 / option[1] - weight) < abs(best[0] * 100 / best[1] - weight):
+            best = option
+    return best[0], best[1] - best[0]

@@ -186,8 +186,9 @@ class _Builder:
         replicas = max(1, self.release.service.min_replicas)
         waves = rolling_waves(replicas, 0, self.aws.hosts.instances_per_batch(replicas))
         for index, (new, old) in enumerate(waves):
+            # each instance drains for service.drain (the ApplicationStop hook sleeps it), then starts
             self.add(f"batch {index + 1}: {new} updated and {old} old instances serving", _share(new, old), READY,
-                     spec_path=("strategy", "type"))
+                     duration_s=self.release.service.drain_s, spec_path=("strategy", "type"))
             if index == 0:  # the first batch's hooks decide: a failed instance fails the deployment
                 self.smoke("first batch: ValidateService smoke tests", _share(new, old),
                            "CodeDeploy hook ValidateService")

@@ -50,7 +50,7 @@ def cloud_deploy_rollout(release: Release) -> Rollout:
         phases.append(Phase(f"{name}: verify job", percent, PASSES, passes=1, gating_check=check,
                             spec_path=("smoke",)))
         checks.append(Check(check, SMOKE, tests, "Cloud Deploy verify job (smoke tests)", index, index,
-                            interval_s=max(60, deploy.retry_wait_min * 60), first_s=0, count=1,
+                            interval_s=max(60, deploy.retry_wait_min * 60), first_s=0,  # until it passes
                             failure_limit=deploy.repair_attempts or 0, retry_wait_s=deploy.retry_wait_min * 60,
                             on_failure=on_failure, spec_path=("smoke",),
                             rule="repairRolloutRule: retried with linear backoff, then rolled back" if repaired
