@@ -104,6 +104,8 @@ SEMANTIC_ERRORS = {
     "probe-without-port": (MINIMAL_SPEC.replace("  ports: [{port: 8080}]\n", ""), "6:23", "the readiness probe needs a port"),
     "both-zero": (MINIMAL_SPEC + "strategy: {maxSurge: 0, maxUnavailable: 0}\n", "8:22",
                   "maxSurge and maxUnavailable cannot both be 0"),
+    "zero-interval": (MINIMAL_SPEC + "platform: {controller: argo-rollouts}\nstrategy: {type: canary, interval: 0}\n",
+                      "9:36", "strategy.interval is the time between two checks: it cannot be 0"),
     "autoscaling-without-cpu": (MINIMAL_SPEC.replace("ports:", "autoscaling: {maxReplicas: 5}\n  ports:"), "6:16",
                                 "autoscaling on CPU use needs a CPU request"),
     "impossible-date": (MINIMAL_SPEC + "rollback: {lastTested: '2026-02-30'}\n", "8:24",

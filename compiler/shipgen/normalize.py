@@ -294,6 +294,10 @@ def _strategy(reader: _Reader, raw: dict, platform: Platform) -> Strategy:
         return reader.get(raw, path, key, default, record=kind in STRATEGY_FIELDS[key])
 
     interval_s = seconds(get("interval", "1m"))
+    if interval_s == 0:
+        reader.error(path + ("interval",), "strategy.interval is the time between two checks: it cannot be 0",
+                     fix="give at least 1s (controllers such as Flagger act on 10s or more)")
+        interval_s = 60  # checked no further: the spec is refused
     if kind in ("rolling", "canary") and raw.get("maxSurge", "25%") in (0, "0%") and raw.get("maxUnavailable", 0) in (0, "0%"):
         reader.error(path + ("maxSurge",), "maxSurge and maxUnavailable cannot both be 0: the update could never "
                      "start", fix="set maxSurge to 1 (or 25%) to add a new instance before removing an old one")

@@ -43,14 +43,15 @@ def applies(release: Release) -> bool:
 
 
 def render(release: Release, facts) -> list:
-    from . import delivery_target
-
-    from . import rollout_of
+    from ..rollout.plan import DEFAULT_SCENARIOS, summary
+    from ..rollout.simulate import simulate
+    from . import delivery_target, rollout_of
 
     target = delivery_target(release)
     procedure = target.procedure(release, facts)
     rollout = rollout_of(release)
-    text = render_template("runbook.md.j2", release=release, procedure=procedure, facts=facts,
+    timing = summary(tuple(simulate(rollout, scenario) for scenario in DEFAULT_SCENARIOS))
+    text = render_template("runbook.md.j2", release=release, procedure=procedure, facts=facts, timing=timing,
                            gates=[gate_view(release, gate, target, rollout) for gate in release.gates],
                            migration=migration_view(release), smoke=smoke_view(release, target),
                            settings=effective_settings(release), dashboard=dashboard_path(release))
