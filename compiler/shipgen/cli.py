@@ -188,6 +188,35 @@ def plan(specs, scenarios, startup, approve_after, output_format):
     sys.exit(_guarded(run_plan_command, specs or (Path("."),), scenarios, startup, approve_after, output_format))
 
 
+@main.command()
+@click.argument("specs", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--base", metavar="REF", help="The revision before. Default: the merge base with the default branch.")
+@click.option("--head", metavar="REF", help="The revision after. Default: the working tree.")
+@click.option("--format", "output_format", type=click.Choice(["markdown", "json", "text"]), default="text",
+              show_default=True)
+@click.option("--fail-on", "fail_on", multiple=True, type=click.Choice(["risk-increase", "behaviour-change",
+                                                                          "new-findings"]),
+              help="Exit 1 when the diff has this class of change. Repeatable.")
+@click.option("--chart", type=click.Path(path_type=Path, dir_okay=False),
+              help="Also write the plans before and after of each changed release to this SVG file.")
+def diff(specs, base, head, output_format, fail_on, chart):
+    """What a change to release specs does: behaviour (plan, gates, rollback triggers), lint
+    findings added and resolved, and generated objects field by field. Reads both revisions
+    through git; the working tree is left as it is.
+
+    Exit 0, or 1 when --fail-on names a class of change the diff has, 2 on bad input.
+
+    \b
+    Examples:
+      shipgen diff
+      shipgen diff --base origin/main --format markdown > comment.md
+      shipgen diff services/ --fail-on risk-increase
+    """
+    from .diff.command import run_diff_command
+
+    sys.exit(_guarded(run_diff_command, specs or (Path("."),), base, head, output_format, tuple(fail_on), chart))
+
+
 def _guarded(function, *arguments):
     """Run a pipeline stage; a bug becomes one line and exit 2 (SHIPGEN_DEBUG=1 shows the traceback)."""
     try:
