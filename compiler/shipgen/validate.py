@@ -35,12 +35,50 @@ def _fast_validator():
     return jsonschema_rs.Draft202012Validator(release_schema())
 
 
+def ecma_pattern(pattern: str) -> str:
+    """A JSON Schema (ECMA-262) pattern as a Python one with the same meaning: outside a
+    character class, an unescaped `$` matches only at the very end of the text (Python's `$`
+    also matches before a final newline, which would let `"name\\n"` through)."""
+    result, escaped, in_class = [], False, False
+    for char in pattern:
+        if escaped:
+            result.append(char)
+            escaped = False
+        elif char == "\\":
+            result.append(char)
+            escaped = True
+        elif char == "[":
+            in_class = True
+            result.append(char)
+        elif char == "]":
+            in_class = False
+            result.append(char)
+        elif char == "$" and not in_class:
+            result.append(r"\Z")
+        else:
+            result.append(char)
+    return "".join(result)
+
+
+def _pattern(validator, pattern, instance, schema):
+    """`pattern` with the spec's (ECMA-262) semantics."""
+    import re
+
+    from jsonschema.exceptions import ValidationError
+
+    if validator.is_type(instance, "string") and not re.search(ecma_pattern(pattern), instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
 @lru_cache(maxsize=1)
 def _explaining_validator():
-    """The reference Python implementation, whose errors carry the context the messages need."""
+    """The reference Python implementation, whose errors carry the context the messages need,
+    with `pattern` evaluated as the fast validator (and the schema's own dialect) does."""
     from jsonschema import Draft202012Validator
+    from jsonschema.validators import extend
 
-    return Draft202012Validator(release_schema())
+    ecma = extend(Draft202012Validator, {"pattern": _pattern})
+    return ecma(release_schema())
 
 
 def validate(document: SpecDocument) -> list[Diagnostic]:
@@ -53,8 +91,19 @@ def validate(document: SpecDocument) -> list[Diagnostic]:
     diagnostics = []
     for error in _explaining_validator().iter_errors(data):
         diagnostics.extend(_diagnostics_for(error, document))
+    if not diagnostics:  # fail closed: the validators disagree, so the fast one's verdict stands
+        diagnostics = [_fast_diagnostic(error, document) for error in _fast_validator().iter_errors(data)]
     unique = {(d.line, d.col, d.message): d for d in diagnostics}
     return sorted(unique.values(), key=Diagnostic.sort_key)
+
+
+def _fast_diagnostic(error, document: SpecDocument) -> Diagnostic:
+    """An error only the fast validator found, at the place it names."""
+    path = tuple(error.instance_path)
+    position = document.locate(path)
+    where = ".".join(str(part) for part in path) or "the spec"
+    return Diagnostic("SG003", "schema", f"{where}: {error.message}", document.file, position.line, position.col,
+                      spec_path=path, end_line=position.end_line, end_col=position.end_col)
 
 
 def _check_header(document: SpecDocument) -> list[Diagnostic]:
