@@ -107,3 +107,30 @@ def test_exposure_is_the_area_under_the_weights(points, end):
     expected = sum(share * max(0, min(following, end) - t)
                    for (t, share), following in zip(points, [t for t, _ in points[1:]] + [end]))
     assert abs(exposure - expected) < 1e-6
+
+
+def test_a_phase_held_until_healthy_outlasts_its_timer_while_checks_fail():
+    # a script holds 60 s, checking every 30 s from the start; fail-at 45 s: the check at 60 s fails
+    # (1 in a row, 1 tolerated), so the hold goes on; the check at 90 s fails too: rolled back then
+    check = metric(kind=METRIC, from_phase=0, to_phase=0, interval_s=30, first_s=0, failure_limit=1,
+                   consecutive=True)
+    model = rollout([Phase("10%", 10, TIMER, duration_s=60, until_healthy=True)], [check])
+    assert simulate(model, Scenario(HEALTHY)).end_s == 60
+    plan = simulate(model, Scenario(FAIL_AT, fail_at_s=45))
+    assert (plan.outcome, plan.end_s, plan.first_failed_check_s) == ("rolled-back", 90, 60)
+
+
+def test_linear_retry_backoff_waits_longer_after_each_failure():
+    # failures at 0, then 100 s later, then 200 s after that: the third exceeds 2 at 300 s
+    check = metric(kind=SMOKE, from_phase=0, to_phase=0, interval_s=1, first_s=0, failure_limit=2, retry_wait_s=100)
+    model = rollout([Phase("verify", 10, PASSES, passes=1, gating_check="gate")], [check])
+    assert simulate(model, Scenario(FAIL_FROM_START)).end_s == 300
+
+
+def test_a_check_that_stops_the_rollout_waits_for_a_person():
+    from shipgen.rollout.model import STOP
+
+    model = rollout([timer(10, 600)], [metric(on_failure=STOP)])
+    plan = simulate(model, Scenario(FAIL_AT, fail_at_s=0))
+    assert (plan.outcome, plan.end_s) == ("waiting", 60)
+    assert "stopped" in plan.waiting_for and plan.weights == ((0, 10),)
