@@ -18,19 +18,9 @@ examples (targets-k8s.md §2.2-§2.8; the analysis controller's rules in argo/ro
 from __future__ import annotations
 
 from conftest import ROOT, release_from
+from rollout_support import plans, summary
 from shipgen.rollout.simulate import FAIL_AT, FAIL_FROM_START, HEALTHY, PROVIDER_DOWN, Scenario, simulate
 from shipgen.targets import rollout_of
-
-
-def plans(example: str, **settings) -> dict:
-    rollout = rollout_of(release_from(ROOT / "examples" / example))
-    scenarios = (Scenario(HEALTHY, **settings), Scenario(FAIL_FROM_START, **settings),
-                 Scenario(PROVIDER_DOWN, **settings), Scenario(FAIL_AT, fail_at_s=0, **settings))
-    return {scenario.name: simulate(rollout, scenario) for scenario in scenarios}
-
-
-def summary(plan) -> tuple:
-    return plan.outcome, plan.end_s, plan.first_failed_check_s, plan.weights
 
 
 def test_canary_istio_billing_api():

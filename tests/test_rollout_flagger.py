@@ -21,18 +21,9 @@ from __future__ import annotations
 import pytest
 
 from conftest import ROOT, release_from
-from shipgen.rollout.simulate import FAIL_AT, FAIL_FROM_START, HEALTHY, PROVIDER_DOWN, Scenario, simulate
+from rollout_support import plans, summary
+from shipgen.rollout.simulate import FAIL_FROM_START, HEALTHY, PROVIDER_DOWN, Scenario, simulate
 from shipgen.targets import rollout_of
-
-
-def plans(example: str) -> dict:
-    rollout = rollout_of(release_from(ROOT / "examples" / example))
-    scenarios = (Scenario(HEALTHY), Scenario(FAIL_FROM_START), Scenario(PROVIDER_DOWN), Scenario(FAIL_AT, fail_at_s=0))
-    return {scenario.name: simulate(rollout, scenario) for scenario in scenarios}
-
-
-def summary(plan) -> tuple:
-    return plan.outcome, plan.end_s, plan.first_failed_check_s, plan.weights
 
 
 def test_canary_istio_storefront():
