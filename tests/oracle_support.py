@@ -12,6 +12,8 @@ ORACLE = Path(__file__).resolve().parents[2] / "shared/oracle/check"
 ORACLE_VENV = Path(os.environ.get("SHIPGEN_ORACLE_VENV", Path.home() / ".cache/shipgen-oracle/venv"))
 READY = ORACLE.is_file() and (ORACLE_VENV / "bin/python").exists()
 SKIP_REASON = "the oracle is not set up (../shared/oracle/setup)"
+# In CI (SHIPGEN_REQUIRE_TOOLS=1) the oracle tests run even when it is missing, and fail.
+SKIP = not READY and os.environ.get("SHIPGEN_REQUIRE_TOOLS") != "1"
 
 
 def checked_files(folders) -> list:

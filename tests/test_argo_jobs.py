@@ -4,13 +4,13 @@ run here with a stand-in file and a stand-in curl, and checked by shellcheck."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import time
 
 import pytest
 
 from shipgen.targets.argo.objects import APPROVAL_FILE, APPROVAL_SCRIPT, HTTP_CHECK_SCRIPT
+import tools_support
 
 
 def run_approval(tmp_path, timeout_s: int, exit_code: str, approved: bool):
@@ -57,7 +57,7 @@ def test_http_check_passes_only_on_the_expected_status(fake_curl, status, expect
     assert f"HEAD http://web/ping -> {status} (expected 204)" in result.stdout
 
 
-@pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck is not installed")
+@pytest.mark.skipif(tools_support.absent("shellcheck"), reason="shellcheck is not installed")
 @pytest.mark.parametrize("script", [APPROVAL_SCRIPT, HTTP_CHECK_SCRIPT])
 def test_check_scripts_pass_shellcheck(tmp_path, script):
     path = tmp_path / "check.sh"

@@ -9,6 +9,7 @@ import pytest
 
 from aws_support import (BLUE, EC2, build_files, fake_command, load, release_of, run_script, shellcheck, spec,
                          write_tree)
+import tools_support
 
 
 @pytest.fixture(autouse=True)
@@ -148,7 +149,7 @@ def test_application_stop_drains_then_stops_within_the_shutdown_timeout(tmp_path
     assert "stop\n--time\n40\napi\n" in calls and "rm\napi\n" in calls
 
 
-@pytest.mark.skipif(shellcheck() is None, reason="shellcheck is not installed")
+@pytest.mark.skipif(tools_support.absent("shellcheck"), reason="shellcheck is not installed")
 def test_every_generated_script_is_shellcheck_clean(tmp_path):
     scripts = []
     for platform, strategy in ((EC2, IN_PLACE), (EC2, BLUE_GREEN)):

@@ -6,13 +6,13 @@ The scripts run here with bash, as the flagger-loadtester runs them, against a s
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import textwrap
 
 import pytest
 
 from flagger_support import build, flagger_spec
+import tools_support
 
 FAKE_CURL = r"""#!/usr/bin/env bash
 # The loadtester's gates: /gate/check answers 200 once /gate/open was called (state in files).
@@ -185,7 +185,7 @@ def _all_scripts(built) -> list:
             if hook.get("metadata", {}).get("type") in ("bash", "cmd")]
 
 
-@pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck is not installed")
+@pytest.mark.skipif(tools_support.absent("shellcheck"), reason="shellcheck is not installed")
 @pytest.mark.parametrize("before, on_timeout", [("promotion", "rollback"), ("rollout", "promote")])
 def test_hook_scripts_pass_shellcheck(write_spec, tmp_path, before, on_timeout):
     text = _approval_spec(before, "30m", on_timeout).replace("  approval:", "  loadTest: {path: /x}\n  approval:")

@@ -5,7 +5,6 @@ check that spec values cannot escape their quotes; and that shellcheck finds not
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import textwrap
 from pathlib import Path
@@ -18,6 +17,7 @@ from shipgen.targets.azure import app_service as azure_app_service
 from shipgen.targets.azure import container_apps as azure_container_apps
 from shipgen.targets.azure import traffic_manager as azure_traffic_manager
 from shipgen.targets.gcp import cloud_run as gcp_cloud_run
+import tools_support
 
 # URL characters only (the schema's rule), and still a command substitution if a script let it expand
 HOSTILE_PATH = "/q?x='1'&y=$(touch$IFS'pwned')"
@@ -236,7 +236,7 @@ def test_traffic_manager_script_sets_the_computed_weights(write_spec, tmp_path):
     assert updates == ["blue-weu:250", "blue-eus:250", "green-weu:500", "blue-weu:500", "blue-eus:500", "green-weu:off"]
 
 
-@pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck is not installed")
+@pytest.mark.skipif(tools_support.absent("shellcheck"), reason="shellcheck is not installed")
 @pytest.mark.parametrize("text,target", [(CLOUD_RUN, gcp_cloud_run), (CONTAINER_APPS, azure_container_apps),
                                          (APP_SERVICE, azure_app_service), (TRAFFIC_MANAGER, azure_traffic_manager)])
 def test_scripts_are_shellcheck_clean_at_every_severity(write_spec, tmp_path, text, target):

@@ -5,14 +5,14 @@ only the changed migrations are classified. Runs git in a temporary repository."
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 
 import pytest
 
 from conftest import MINIMAL_SPEC
+import tools_support
 
-pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+pytestmark = pytest.mark.skipif(tools_support.absent("git"), reason="git is not installed")
 
 DECLARED = MINIMAL_SPEC + "database:\n  migrations: {path: db/migrations}\n"
 

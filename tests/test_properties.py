@@ -181,7 +181,7 @@ def test_generated_valid_specs_build(tmp_path, spec):
     assert any(path.endswith("kubernetes/deployment.yaml") for path in result.files)
 
 
-@pytest.mark.skipif(not oracle_support.READY, reason=oracle_support.SKIP_REASON)
+@pytest.mark.skipif(oracle_support.SKIP, reason=oracle_support.SKIP_REASON)
 @settings(max_examples=1, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(specs=st.lists(valid_specs(), min_size=12, max_size=12, unique_by=lambda s: s["metadata"]["name"]))
 def test_the_oracle_accepts_builds_of_generated_specs(tmp_path_factory, specs):

@@ -10,7 +10,6 @@ from outside the mesh.
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 
 import pytest
@@ -20,6 +19,7 @@ import argo_support
 import flagger_support
 from conftest import release_from
 from shipgen.queries import gate_query
+import tools_support
 
 
 # ---------------------------------------------------------------------------- ingress-nginx canary metrics
@@ -58,7 +58,7 @@ def nginx_release(write_spec):
     return release_from(write_spec(spec))
 
 
-@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool is not installed")
+@pytest.mark.skipif(tools_support.absent("promtool"), reason="promtool is not installed")
 @pytest.mark.parametrize("service, error_rate, p99_ms", [
     ("web-canary", 0.1, 991),  # the canary's share: 10 of 100 requests failed, all between 0.1 s and 1 s
     ("web", 0, 99),  # the stable share: no errors, all under 0.1 s; the canary's requests are not in it

@@ -4,7 +4,6 @@ returns 0 rather than nothing when there are no errors, and is valid PromQL (pro
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 
 import pytest
@@ -14,6 +13,7 @@ from argo_support import GATES, argo_spec
 from conftest import release_from
 from shipgen.queries import BUILT_IN, gate_query
 from shipgen.targets import traffic
+import tools_support
 
 PROVIDERS = sorted(BUILT_IN)
 SERVICE_LABEL = {
@@ -78,7 +78,7 @@ rollback: {maxFailedChecks: 1}
     assert query == 'sum(rate(app_failures{svc="{{args.service}}", ns="shop"}[1m30s]))'
 
 
-@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool is not installed")
+@pytest.mark.skipif(tools_support.absent("promtool"), reason="promtool is not installed")
 def test_built_in_queries_are_valid_promql(write_spec, tmp_path):
     rules = []
     for provider in PROVIDERS:
