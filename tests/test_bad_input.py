@@ -142,8 +142,18 @@ def test_yaml_12_that_libyaml_refuses_still_loads(write_spec, run_shipgen):
 def test_paths_and_header_values_must_be_what_a_request_can_carry(write_spec, run_shipgen):
     spec = write_spec(MINIMAL_SPEC + 'smoke: [{name: home, http: {path: "/a b\\nc"}}]\n'
                       'platform: {controller: argo-rollouts, traffic: {provider: istio}}\n'
-                      'strategy: {type: ab-test, match: [{header: {name: x-beta, exact: "on\\u0007"}}]}\n')
+                      'strategy: {type: ab-test, match: [{header: {name: x-beta, exact: "on\\tx"}}]}\n')
     result = run_shipgen("validate", spec)
     assert result.exit_code == 2
     assert "smoke[0].http.path: '/a b\\nc' does not match" in result.output
-    assert "strategy.match[0].header.exact: 'on\\x07' does not match" in result.output
+    assert "strategy.match[0].header.exact: 'on\\tx' does not match" in result.output
+
+
+def test_a_control_character_other_than_line_breaks_and_tabs_stops_at_load(write_spec, run_shipgen):
+    spec = write_spec(MINIMAL_SPEC + 'platform: {controller: argo-rollouts, traffic: {provider: istio}}\n'
+                      'strategy: {type: ab-test, match: [{header: {name: x-beta, exact: "on\\u0007"}}]}\n')
+    result = run_shipgen("validate", spec)
+    assert result.exit_code == 2
+    line = MINIMAL_SPEC.count("\n") + 2
+    assert result.output == (f"specs/release.yaml:{line}:66: error[SG001] invalid-encoding: the text holds the control "
+                             "character U+0007; a release spec's values are text (line breaks and tabs only)\n")

@@ -68,9 +68,9 @@ CASES = {
     "nginx-without-hosts": (
         flagger_spec("type: canary", platform="traffic: {provider: nginx}"),
         "nginx", "platform.traffic.provider", ["platform.traffic.hosts"]),
-    "retries-through-linkerd": (
-        flagger_spec("type: canary", platform="traffic: {provider: linkerd, retries: {attempts: 2}}"),
-        "retries", "platform.traffic.retries", ["istio"]),
+    "retries-through-smi": (  # Linkerd's proxies retry (tests/test_linkerd.py); SMI has no retry setting
+        flagger_spec("type: canary", platform="traffic: {provider: smi, retries: {attempts: 2}}"),
+        "retries", "platform.traffic.retries", ["istio", "linkerd"]),
     "hosts-through-linkerd": (
         flagger_spec("type: canary", platform="traffic: {provider: linkerd, hosts: [a.example.com]}"),
         "hosts", "platform.traffic.hosts", ["istio", "gateway-api", "nginx"]),

@@ -110,11 +110,16 @@ def test_rolling_sends_everything_to_the_new_revision(write_spec):
 
 
 def test_nearest_faithful_warnings(write_spec):
-    text = SPEC + "gates: [{name: errors, metric: error-rate, max: 0.01}]\n"
+    text = SPEC + ("gates:\n  - {name: errors, metric: error-rate, max: 0.01}\n"
+                   "  - {name: saturation, query: 'sum(up)', max: 1}\n")
     messages = {d.spec_path: d.message for d in _diagnostics(write_spec, text) if d.severity == "warning"
                 and d.code == "SG004"}
     assert "Cloud Run has no readiness probe" in messages[("service", "health", "readiness")]
-    assert "gates errors do not roll back by themselves" in messages[("gates",)]
+    # the built-in gate is read from Cloud Monitoring; the custom query stays a gate nothing evaluates
+    assert "judges gate errors by Cloud Monitoring run.googleapis.com/request_count" in \
+        messages[("gates", 0, "provider")]
+    assert "cannot evaluate metric gates saturation: they do not roll back by themselves" in messages[("gates",)]
+    assert "gates errors read from the platform's metrics" in messages[("gates",)]
 
 
 def test_what_cloud_run_cannot_do_is_a_located_error(write_spec):

@@ -52,10 +52,17 @@ def test_codedeploy_without_alarms_judges_nothing(write_spec):
     assert facts["rollout"]["steps"] == []
 
 
-@pytest.mark.parametrize("name", ["gcp-cloud-run-canary.yaml", "gcp-cloud-deploy-canary.yaml",
-                                  "azure-container-apps-canary.yaml", "azure-traffic-manager-blue-green.yaml"])
+@pytest.mark.parametrize("name", ["gcp-cloud-deploy-canary.yaml", "azure-traffic-manager-blue-green.yaml"])
 def test_gcp_and_azure_evaluate_no_metric_gates(write_spec, name):
     assert facts_of(write_spec, example(name))["rollout"]["steps"] == []
+
+
+@pytest.mark.parametrize("name,shares", [("gcp-cloud-run-canary.yaml", [5, 25, 50]),
+                                         ("azure-container-apps-canary.yaml", [10, 50])])
+def test_cloud_run_and_container_apps_judge_their_gates_at_each_held_share(write_spec, name, shares):
+    # rollout.sh reads the built-in gates from Cloud Monitoring / Azure Monitor (issue 13 item 6)
+    steps = facts_of(write_spec, example(name))["rollout"]["steps"]
+    assert [step["weight"] for step in steps] == shares
 
 
 def test_argo_blue_green_without_load_test_is_judged_on_live_traffic(write_spec):

@@ -110,6 +110,13 @@ SEMANTIC_ERRORS = {
                                 "autoscaling on CPU use needs a CPU request"),
     "impossible-date": (MINIMAL_SPEC + "rollback: {lastTested: '2026-02-30'}\n", "8:24",
                         "rollback.lastTested '2026-02-30' is not a calendar date"),
+    "flag-percent-off-the-ramp": (MINIMAL_SPEC + "flags: [{name: f, steps: [5, 50, 100], percent: 10}]\n", "8:49",
+                                  "percent 10 is not a step of the ramp (0 or one of 5, 50, 100)"),
+    "flag-steps-must-increase": (MINIMAL_SPEC + "flags: [{name: f, steps: [50, 5]}]\n", "8:26",
+                                 "flag steps must increase: 50, 5"),
+    "flag-internal-needs-a-test": (MINIMAL_SPEC + "flags: [{name: f, internal: {attribute: email}}]\n", "8:29",
+                                   "internal users need `endsWith` or `in`"),
+    "duplicate-flag": (MINIMAL_SPEC + "flags: [{name: f}, {name: f}]\n", "8:20", "'f' appears twice in flags"),
     "duplicate-gate": (MINIMAL_SPEC + "gates: [{name: e, metric: error-rate}, {name: e, metric: latency}]\n", "8:40",
                        "'e' appears twice in gates"),
 }

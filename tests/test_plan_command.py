@@ -23,7 +23,7 @@ def test_every_example_satisfies_the_json_contract(run_shipgen):
     documents = plan_json(run_shipgen, str(ROOT / "examples"), "--scenario", "healthy", "--scenario",
                           "fail-from-start", "--scenario", "fail-at=2m", "--scenario", "provider-down")
     releases = {(document["environment"], document["release"]) for document in documents}
-    assert len(releases) == 30 and len(documents) == 4 * 30
+    assert len(releases) == 32 and len(documents) == 4 * 32
     for document in documents:
         assert {"release", "environment", "controller", "scenario", "outcome", "first_failed_check_s",
                 "exposure_percent_seconds", "bad_requests", "weights", "events", "assumptions"} <= set(document)
@@ -87,7 +87,7 @@ def test_every_golden_plan_svg_is_xml_and_renders():
     import cairosvg
 
     pictures = sorted((ROOT / "golden").rglob("plan.svg"))
-    assert len(pictures) == 30
+    assert len(pictures) == 32
     for picture in pictures:
         root = ElementTree.parse(picture).getroot()
         assert root.findall(".//{http://www.w3.org/2000/svg}polyline"), picture

@@ -38,7 +38,10 @@ def _build_text(tmp_path: Path, text: str):
     return build([spec])
 
 
-free_text = st.text(st.characters(exclude_categories=("Cs",)), max_size=80)
+# What a spec's free text may hold: any character but lone surrogates and control characters other
+# than line breaks and tabs, which the loader refuses (test_control_characters_are_refused_where_they_stand).
+free_text = st.text(st.characters(exclude_categories=("Cs", "Cc"), include_characters="\n\t"), max_size=80)
+control_characters = st.characters(codec="utf-8", categories=("Cc",), exclude_characters="\n\t")
 
 
 @SETTINGS
@@ -129,6 +132,20 @@ def test_the_fast_and_the_explaining_validators_agree(mutations):
     fast = _fast_validator().is_valid(spec)
     explained = next(_explaining_validator().iter_errors(spec), None)
     assert fast == (explained is None), explained
+
+
+@SETTINGS
+@given(before=free_text, control=control_characters, after=free_text)
+def test_control_characters_are_refused_where_they_stand(tmp_path, before, control, after):
+    spec = dict(BASE, metadata=dict(BASE["metadata"], description=before + control + after))
+    text = dump_yaml(spec)
+    result = _build_text(tmp_path, text)
+    (error,) = [d for d in result.diagnostics if d.severity == "error"]
+    assert (error.code, error.name) == ("SG001", "invalid-encoding")
+    assert f"U+{ord(control):04X}" in error.message
+    lines = text.splitlines()
+    assert lines[error.line - 1].lstrip().startswith("description:"), (error.line, lines)
+    assert result.files == {}
 
 
 def _exists(value, path):

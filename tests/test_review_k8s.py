@@ -111,7 +111,7 @@ def test_flagger_nginx_p99_gate_is_not_the_builtin_mean_latency(write_spec):
     (template,) = built.objects("metrictemplates.yaml")
     assert template["spec"]["query"].startswith("histogram_quantile(0.99, ")
     assert 'canary="shop-web-canary-80"' in template["spec"]["query"]
-    assert "latency-p99 (at most 500 over 1 min, MetricTemplate web-latency-p99)" in built.runbook
+    assert "latency-p99 (at most 500 ms over 1 min, MetricTemplate web-latency-p99)" in built.runbook
 
 
 def test_flagger_nginx_cookie_match_names_the_cookie(write_spec):

@@ -5,8 +5,10 @@ targets/gcp/rollout.py):
 - rollout.sh: the new version starts with no traffic; a progressive rollout whose first step has
   traffic runs the smoke tests once at 0 %; each step sets its share, checks at once and every
   `strategy.interval` while it holds it, leaves only when its time is up and the last check
-  passed, and rolls back at the failure in a row beyond rollback.maxFailedChecks; nothing there
-  evaluates metrics, so fail-at and provider-down change nothing (issue 13 item 6);
+  passed, and rolls back at the failure in a row beyond rollback.maxFailedChecks; the built-in
+  gates (Cloud Monitoring, Azure Monitor) are judged every interval while a share between 0 and
+  100 % is held, their failures in a row counted apart; a metric that cannot be read fails
+  (issue 13 item 6);
 - Cloud Deploy: each canary phase deploys (plus the mesh's routeUpdateWait), runs the verify job
   when `verify` is on, then waits for the Automation's advance rule or a person; a failed job is
   retried (repairRolloutRule attempts, the n-th retry n x wait later), then rolled back.
@@ -26,9 +28,10 @@ def test_cloud_run_catalog():
     # the 0 % check fails at 0 s, the script holds and checks again at 120 s: the second failure in a
     # row is one more than tolerated -> rolled back before any user traffic
     assert summary(result[FAIL_FROM_START]) == ("rolled-back", 120, 0, ((0, 0),))
-    # no metric is evaluated: a version failing its gates is promoted (issue 13 item 6)
-    assert summary(result[FAIL_AT]) == ("promoted", 840, None, weights)
-    assert summary(result[PROVIDER_DOWN]) == ("promoted", 840, None, weights)
+    # the errors gate (Cloud Monitoring) is judged at 5 % an interval after the share is set: it fails
+    # at 120 s and 240 s (the hold outlasts its timer while failing) -> rolled back from 5 % (issue 13 item 6)
+    assert summary(result[FAIL_AT]) == ("rolled-back", 240, 120, ((0, 5), (240, 0)))
+    assert summary(result[PROVIDER_DOWN]) == ("rolled-back", 240, 120, ((0, 5), (240, 0)))
 
 
 def test_container_apps_profiles():
@@ -36,6 +39,9 @@ def test_container_apps_profiles():
     result = plans("azure-container-apps-canary.yaml")
     assert summary(result[HEALTHY]) == ("promoted", 360, None, ((0, 10), (180, 50), (360, 100)))
     assert summary(result[FAIL_FROM_START]) == ("rolled-back", 360, 0, ((0, 0),))
+    # the errors gate (Azure Monitor) fails at 180, 360, 540 s at 10 %: the third failure in a row rolls back
+    assert summary(result[FAIL_AT]) == ("rolled-back", 540, 180, ((0, 10), (540, 0)))
+    assert summary(result[PROVIDER_DOWN]) == ("rolled-back", 540, 180, ((0, 10), (540, 0)))
 
 
 def test_app_service_web_portal():

@@ -189,6 +189,25 @@ def plan(specs, scenarios, startup, approve_after, output_format):
 
 
 @main.command()
+@click.argument("spec", type=click.Path(path_type=Path))
+@click.option("--script", is_flag=True, help="Print drill.sh instead of DRILL.md.")
+def drill(spec, script):
+    """A rollback drill for one release: a failing version in a non-production place, the
+    automatic rollback expected within the time `shipgen plan` simulates, the old version serving
+    again, and the date to record in rollback.lastTested (SG304). `shipgen build` writes the same
+    files to each release's drill/ folder.
+
+    \b
+    Examples:
+      shipgen drill services/checkout/release.yaml
+      shipgen drill services/checkout/release.yaml --script > drill.sh && chmod +x drill.sh
+    """
+    from .drill_command import run_drill_command
+
+    sys.exit(_guarded(run_drill_command, (spec,), script))
+
+
+@main.command()
 @click.argument("specs", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--base", metavar="REF", help="The revision before. Default: the merge base with the default branch.")
 @click.option("--head", metavar="REF", help="The revision after. Default: the working tree.")
@@ -215,6 +234,66 @@ def diff(specs, base, head, output_format, fail_on, chart):
     from .diff.command import run_diff_command
 
     sys.exit(_guarded(run_diff_command, specs or (Path("."),), base, head, output_format, tuple(fail_on), chart))
+
+
+@main.command()
+@click.argument("directory", required=False, default=".",
+                type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def detect(directory, output_format):
+    """Find what a repository deploys to: Kubernetes manifests, Helm charts, Kustomize, meshes and
+    progressive delivery controllers, AWS, Google Cloud and Azure templates, docker-compose,
+    Procfiles, HAProxy and nginx configuration. Each finding names its evidence (file:line) and a
+    confidence; the services found are listed with their image, ports, probes and rollout settings.
+    Reads only; writes nothing.
+
+    \b
+    Examples:
+      shipgen detect
+      shipgen detect path/to/repo --format json
+    """
+    from .detect import detect as run_detect
+    from .detect.report import render_json, render_text
+
+    detection = _guarded(run_detect, directory, directory.as_posix())
+    click.echo((render_json if output_format == "json" else render_text)(detection), nl=False)
+
+
+@main.command()
+@click.argument("directory", required=False, default=".",
+                type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False),
+              help="Folder to write the starter specs to. Default: DIRECTORY.")
+@click.option("--force", is_flag=True, help="Overwrite starter specs that already exist.")
+def init(directory, out, force):
+    """Write a starter release spec (<service>.release.yaml) for each service `shipgen detect`
+    finds, filled from what was found. Placeholders carry `TODO(shipgen init)` comments; each
+    spec validates, lints without errors and builds. Refuses to overwrite a file unless --force.
+
+    \b
+    Examples:
+      shipgen init
+      shipgen init path/to/repo --out path/to/repo/deploy
+    """
+    from .detect import detect as run_detect
+    from .detect.starter import plan_files, starter_documents, write_files
+
+    detection = _guarded(run_detect, directory, directory.as_posix())
+    documents = _guarded(starter_documents, detection)
+    if not documents:
+        click.echo(f"shipgen init: no service found in {directory} (see `shipgen detect {directory}`); "
+                   "nothing written", err=True)
+        sys.exit(EXIT_FINDINGS)
+    files, problems = plan_files(out or directory, documents, force)
+    for problem in problems:
+        click.echo(f"shipgen init: {problem}", err=True)
+    if problems:
+        click.echo("nothing written", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    _guarded(write_files, files)
+    for target in files:
+        click.echo(f"wrote {target.as_posix()}", err=True)
+    click.echo("review every TODO(shipgen init) comment, then run `shipgen lint` and `shipgen build`", err=True)
 
 
 def _guarded(function, *arguments):

@@ -41,6 +41,9 @@ _ALLOWED_TAGS = {
 }
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# C0 and C1 controls other than tab and line feed (a NUL ends a C string in the tools that read
+# the artifacts; an escape sequence rewrites a terminal; a CR hides text before it).
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -326,6 +329,10 @@ class _Converter:
             if _SURROGATE.search(node.value):
                 raise LoadError("the text holds a lone UTF-16 surrogate (an escape such as \\ud800); write the "
                                 "character itself or a \\U escape", *_start(node), "invalid-encoding")
+            control = _CONTROL.search(node.value)
+            if control:
+                raise LoadError(f"the text holds the control character U+{ord(control.group()):04X}; a release spec's "
+                                "values are text (line breaks and tabs only)", *_start(node), "invalid-encoding")
             return node.value
         try:
             value = self._constructor.construct_object(node, deep=True)
@@ -357,6 +364,8 @@ def read_migration_files(spec: SpecDocument, relative: str) -> tuple[list[tuple[
 
     Returns an error message instead when the folder cannot be read or lies outside the spec's
     own directory tree."""
+    if not relative.isprintable():  # a NUL would raise in the OS call; a newline is no folder name
+        return [], f"migrations path {relative!r} holds a control character"
     base = spec.path.parent.resolve()
     folder = (base / relative).resolve()
     if folder != base and base not in folder.parents:

@@ -124,7 +124,7 @@ class Traffic:
 
 @dataclass(frozen=True)
 class Platform:
-    kind: str  # kubernetes | aws-ecs | aws-lambda | aws-ec2 | gcp-cloud-run | ...
+    kind: str  # kubernetes | aws-ecs | aws-lambda | aws-ec2 | gcp-cloud-run | ... | vm
     controller: str  # deployment | flagger | argo-rollouts (kubernetes only)
     traffic: Traffic
     controller_version: str
@@ -132,6 +132,7 @@ class Platform:
     aws: object  # targets.aws.settings.AwsPlatform for aws-* kinds, else None
     gcp: object  # gcp_azure.Gcp for gcp-* kinds, else None
     azure: object  # gcp_azure.Azure for azure-* kinds, else None
+    vm: object = None  # targets.vm.settings.Vm for kind vm, else None
 
 
 @dataclass(frozen=True)
@@ -255,6 +256,23 @@ class Notify:
 
 
 @dataclass(frozen=True)
+class FlagAudience:
+    attribute: str  # evaluation-context attribute
+    ends_with: tuple  # of str
+    values: tuple  # of str (`in`)
+
+
+@dataclass(frozen=True)
+class FeatureFlag:
+    name: str  # the flag key
+    description: str
+    steps: tuple  # of int percent, increasing: the ramp
+    percent: int  # the step the flag file is at: 0 (internal users only) or one of steps
+    internal: FlagAudience | None
+    killed: bool
+
+
+@dataclass(frozen=True)
 class Release:
     metadata: Metadata
     service: Service
@@ -269,6 +287,7 @@ class Release:
     notify: Notify
     source: str  # the spec file, as shown to people
     defaults: tuple  # ((spec path text, value), ...): every default applied
+    flags: tuple = ()  # of FeatureFlag
 
     @property
     def name(self) -> str:

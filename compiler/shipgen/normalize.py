@@ -9,6 +9,7 @@ must agree with them (a test checks).
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import date
 
@@ -16,10 +17,11 @@ from .diagnostics import ERROR, WARNING, Diagnostic, has_errors, spec_path_text
 from .durations import seconds
 from .load import SpecDocument
 from .model import (PROGRESSIVE_STRATEGIES, Approval, Autoscaling, CanaryStep, CircuitBreaker, Database, Dependency,
-                    Gate, LoadTest, Match, Metadata, Migrations, Notify, Platform, Port, Probe, Release, Resources,
-                    Retries, Rollback, Service, Slo, SmokeTest, Strategy, Traffic)
+                    FeatureFlag, FlagAudience, Gate, LoadTest, Match, Metadata, Migrations, Notify, Platform, Port,
+                    Probe, Release, Resources, Retries, Rollback, Service, Slo, SmokeTest, Strategy, Traffic)
 
 DEFAULT_CANARY_STEPS = (1, 10, 50)
+IDENTIFIER = re.compile(r"[a-z0-9][a-z0-9-]*")  # checked with fullmatch: no newline, quote or space
 PRODUCTION_ENVIRONMENTS = ("production", "prod")
 
 # The strategy types each strategy field applies to.
@@ -61,9 +63,9 @@ class _Reader:
         """Not an error: the build goes on (e.g. a platform can only come close to what the spec asks)."""
         self._report(WARNING, path, message, name, key, fix)
 
-    def _report(self, severity: str, path: tuple, message: str, name: str, key: bool, fix: str):
+    def _report(self, severity: str, path: tuple, message: str, name: str, key: bool, fix: str, code: str = "SG004"):
         position = self.document.locate(path, key=key)
-        self.diagnostics.append(Diagnostic("SG004", name, message, self.document.file, position.line, position.col,
+        self.diagnostics.append(Diagnostic(code, name, message, self.document.file, position.line, position.col,
                                            severity=severity, spec_path=path, fix=fix))
 
 
@@ -84,6 +86,8 @@ def normalize(document: SpecDocument, migration_files: tuple = ()) -> tuple[Rele
     depends_on = tuple(_dependency(item, metadata.namespace) for item in raw.get("dependsOn", []))
     smoke = tuple(_smoke(reader, item, ("smoke", index)) for index, item in enumerate(raw.get("smoke", [])))
     _check_unique(reader, [test.name for test in smoke], "smoke")
+    flags = tuple(_flag(reader, item, ("flags", index), strategy) for index, item in enumerate(raw.get("flags", [])))
+    _check_unique(reader, [flag.name for flag in flags], "flags")
     notify_raw = raw.get("notify", {})
     notify = Notify(*(notify_raw.get(key, "") for key in ("slack", "msteams", "pagerduty", "webhook")))
     _check_health_needs_ports(reader, service)
@@ -91,11 +95,48 @@ def normalize(document: SpecDocument, migration_files: tuple = ()) -> tuple[Rele
     if has_errors(reader.diagnostics):
         return None, reader.diagnostics
     release = Release(metadata, service, platform, strategy, gates, slos, rollback, database, depends_on, smoke,
-                      notify, document.file, tuple(reader.defaults))
+                      notify, document.file, tuple(reader.defaults), flags)
+    _check_identifiers(reader, release)
+    if has_errors(reader.diagnostics):
+        return None, reader.diagnostics
     _check_controller_capabilities(reader, release)
     if has_errors(reader.diagnostics):
         return None, reader.diagnostics
     return release, reader.diagnostics
+
+
+def _identifiers(release: Release):
+    """(spec path, value) of every identifier in the model: names, namespaces, the environment,
+    regions. They become object and file names and unquoted words in generated text."""
+    metadata = release.metadata
+    yield ("metadata", "name"), metadata.name
+    yield ("metadata", "namespace"), metadata.namespace
+    yield ("metadata", "environment"), metadata.environment
+    for index, port in enumerate(release.service.ports):
+        yield ("service", "ports", index, "name"), port.name
+    for index, gate in enumerate(release.gates):
+        yield ("gates", index, "name"), gate.name
+    for index, test in enumerate(release.smoke):
+        yield ("smoke", index, "name"), test.name
+    for index, dependency in enumerate(release.depends_on):
+        yield ("dependsOn", index, "name"), dependency.name
+        yield ("dependsOn", index, "namespace"), dependency.namespace
+    platform = release.platform
+    for path, value in ((("platform", "aws", "region"), getattr(platform.aws, "region", "")),
+                        (("platform", "gcp", "region"), getattr(platform.gcp, "region", "")),
+                        (("platform", "azure", "location"), getattr(platform.azure, "location", ""))):
+        if value and not value.startswith("["):  # an ARM expression shipgen wrote itself (the group's location)
+            yield path, value
+
+
+def _check_identifiers(reader: _Reader, release: Release):
+    """Defence in depth (issue 14): whatever the schema let through, an identifier that reaches
+    an artifact holds only lower-case letters, digits and inner '-' (a located SG003 error)."""
+    for path, value in _identifiers(release):
+        if not isinstance(value, str) or not IDENTIFIER.fullmatch(value):
+            reader._report(ERROR, path, f"{spec_path_text(path)}: {value!r} is not an identifier (lower-case "
+                           "letters, digits and '-')", "unsafe-identifier", False,
+                           "use a DNS label such as 'my-service'", code="SG003")
 
 
 def _cloud_settings(reader: _Reader, raw: dict, metadata, service, platform, strategy, gates, rollback, smoke):
@@ -105,12 +146,16 @@ def _cloud_settings(reader: _Reader, raw: dict, metadata, service, platform, str
     if kind.startswith(("gcp-", "azure-")) or "gcp" in raw_platform or "azure" in raw_platform:
         from .targets.gcp_azure import settings as gcp_azure
 
-        platform = gcp_azure.settle(reader, raw, metadata, service, platform, strategy, rollback, smoke)
+        platform = gcp_azure.settle(reader, raw, metadata, service, platform, strategy, rollback, smoke, gates)
     if kind.startswith("aws-") or "aws" in raw_platform:
         from .targets.aws.normalize import aws_platform
 
         platform = replace(platform, aws=aws_platform(reader, raw, metadata, service, platform, strategy, gates,
                                                       rollback, smoke))
+    if kind == "vm" or "vm" in raw_platform:
+        from .targets.vm.settings import settle as vm_settle
+
+        platform = vm_settle(reader, raw, metadata, service, platform, strategy, gates, rollback)
     return platform
 
 
@@ -388,6 +433,31 @@ def _slo(reader: _Reader, raw: dict, path: tuple, gate_names: set) -> Slo:
     if raw["sli"] not in gate_names:
         reader.error(path + ("sli",), _unknown_gate_message(raw["sli"], gate_names))
     return Slo(raw["name"], raw["objective"], raw["sli"], seconds(reader.get(raw, path, "period", "30d")))
+
+
+def _flag(reader: _Reader, raw: dict, path: tuple, strategy) -> FeatureFlag:
+    """A feature flag: its ramp defaults to the canary's step weights then 100 (the flag follows
+    the deployment's steps), else 1, 10, 50, 100; the current step must be on the ramp."""
+    if "steps" in raw:
+        steps = tuple(raw["steps"])
+    else:
+        weights = [step.weight for step in strategy.steps] if strategy.type == "canary" else [1, 10, 50]
+        steps = tuple(sorted({weight for weight in weights if 0 < weight < 100})) + (100,)
+        reader.defaults.append((spec_path_text(path + ("steps",)), list(steps)))
+    if any(later <= earlier for earlier, later in zip(steps, steps[1:])):
+        reader.error(path + ("steps",), f"flag steps must increase: {', '.join(map(str, steps))}")
+    percent = reader.get(raw, path, "percent", 0, record=False)
+    if percent != 0 and percent not in steps:
+        reader.error(path + ("percent",), f"percent {percent} is not a step of the ramp "
+                     f"(0 or one of {', '.join(map(str, steps))})", fix="set percent to 0 or one of the steps")
+    audience = raw.get("internal")
+    internal = None
+    if audience is not None:
+        internal = FlagAudience(audience.get("attribute", "email"), tuple(audience.get("endsWith", ())),
+                                tuple(audience.get("in", ())))
+        if not internal.ends_with and not internal.values:
+            reader.error(path + ("internal",), "internal users need `endsWith` or `in`")
+    return FeatureFlag(raw["name"], raw.get("description", ""), steps, percent, internal, bool(raw.get("killed", False)))
 
 
 def _rollback(reader: _Reader, raw: dict, gates: tuple) -> Rollback:

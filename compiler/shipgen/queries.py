@@ -51,6 +51,8 @@ def gate_query(release: Release, gate: Gate, workload: str | None = None, servic
     window = prometheus_duration(gate.window_s)
     if gate.query is not None:
         return substitute(gate.query, release, window, service or workload)
+    if release.platform.kind == "vm":  # HAProxy's exporter, or the application's metrics behind nginx
+        return _vm_query(release, gate, service or f"{release.name}-{release.platform.vm.new}", window)
     builder = BUILT_IN[release.platform.traffic.provider][gate.metric]
     port = release.service.main_port.service_port if release.service.main_port else None
     target = Target(release.namespace, service=service, workload=None if service else (workload or release.name),
@@ -205,6 +207,31 @@ BUILT_IN = {
     "nginx": {"error-rate": _nginx_error_rate, "latency": _nginx_latency},
     "gateway-api": {"error-rate": _envoy_error_rate, "latency": _envoy_latency},
 }
+
+
+# ---------------------------------------------------------------------------- virtual machines (platform.kind vm)
+
+
+def _vm_query(release: Release, gate: Gate, service: str, window: str) -> str:
+    """A built-in gate judging one colour of a vm release; `service` is `<name>-<colour>`.
+
+    - haproxy: HAProxy's own Prometheus exporter (`http-request use-service prometheus-exporter`,
+      built into HAProxy 2.4+), per server `haproxy_server_http_responses_total{proxy, server,
+      code="5xx"}`. HAProxy exports no latency histogram, so a latency gate reads
+      `haproxy_server_response_time_average_seconds` (each server's average over its last 1024
+      responses), the slowest instance of the colour: an average, not the spec's percentile.
+    - nginx: open-source nginx exports no per-upstream metrics, so the gates read the application's
+      own metrics, scraped with the target labels `namespace` and `service="<name>-<colour>"`.
+    """
+    vm = release.platform.vm
+    if vm.load_balancer == "nginx":
+        return BUILT_IN["kubernetes"][gate.metric](Target(release.namespace, service=service), window,
+                                                   gate.percentile / 100)
+    colour = service.rsplit("-", 1)[1]
+    selector = _selector(("proxy", "=", _label(vm.backend)), ("server", "=~", _label(f"{colour}-[0-9]+")))
+    if gate.metric == "error-rate":
+        return _error_ratio("haproxy_server_http_responses_total", selector, 'code="5xx"', window)
+    return f"max(haproxy_server_response_time_average_seconds{{{selector}}}) * 1000"
 
 
 def threshold_text(gate: Gate) -> str:

@@ -143,6 +143,10 @@ def plan_json(release, rollout, plan) -> dict:
         "phases": [_phase_json(phase) for phase in rollout.phases],
         "checks": [_check_json(check) for check in rollout.checks],
     })
+    if release.flags:
+        from ..targets.flags import ramp_json
+
+        result["flags"] = ramp_json(release)
     return result
 
 

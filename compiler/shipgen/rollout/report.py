@@ -47,8 +47,11 @@ def check_view(check) -> dict:
 
 
 def entry_view(release_plans) -> dict:
+    from ..targets.flags import ramp_rows
+
     rollout = release_plans.rollout
     return {"release": release_plans.release, "rollout": rollout, "plans": release_plans.plans,
+            "flag_ramp": ramp_rows(release_plans.release, rollout),
             "summary": summary(release_plans.plans),
             "phases": [phase_view(phase, rollout) for phase in rollout.phases],
             "checks": [check_view(check) for check in rollout.checks]}
@@ -70,6 +73,12 @@ def text(all_plans: list) -> str:
                   f"  bad version:      {result.worst_rollback_text}",
                   f"  blast radius:     {result.blast_text or 'none'}",
                   f"  t = 0:            {rollout.start}"]
+        if view["flag_ramp"]:
+            lines.append("  feature flag ramp, after the deployment (* = the step the flag file is at):")
+            for row in view["flag_ramp"]:
+                flags = "; ".join(f"{name}{'*' if name in row['current'] else ''}: {text}"
+                                  for name, text in row["flags"].items())
+                lines.append(f"    {row['traffic']:>5} {row['deployment']:<48}  {flags}")
         for plan in release_plans.plans:
             lines.append(f"  scenario {plan.scenario}: {plan.outcome} after {human(plan.end_s)}")
             for event in plan.events:

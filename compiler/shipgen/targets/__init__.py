@@ -25,8 +25,8 @@ from __future__ import annotations
 
 from importlib import import_module
 
-CONTROLLERS = ("kubernetes", "flagger", "argo", "aws", "gcp", "azure")
-SUPPORTING = ("slo_alerts", "grafana", "plan", "runbook")  # in rendering order: the runbook comes last
+CONTROLLERS = ("kubernetes", "flagger", "argo", "aws", "gcp", "azure", "vm")
+SUPPORTING = ("slo_alerts", "grafana", "flags", "plan", "drill", "runbook")  # in rendering order: the runbook comes last
 
 
 def controller_package(release):

@@ -46,6 +46,7 @@ def render(release: Release, facts) -> list:
     from ..rollout.plan import DEFAULT_SCENARIOS, summary
     from ..rollout.simulate import simulate
     from . import delivery_target, rollout_of
+    from .flags import runbook_views
 
     target = delivery_target(release)
     procedure = target.procedure(release, facts)
@@ -54,7 +55,8 @@ def render(release: Release, facts) -> list:
     text = render_template("runbook.md.j2", release=release, procedure=procedure, facts=facts, timing=timing,
                            gates=[gate_view(release, gate, target, rollout) for gate in release.gates],
                            migration=migration_view(release), smoke=smoke_view(release, target),
-                           settings=effective_settings(release), dashboard=dashboard_path(release))
+                           settings=effective_settings(release), dashboard=dashboard_path(release),
+                           flags=runbook_views(release))
     return [Artifact("RUNBOOK.md", text, MARKDOWN)]
 
 

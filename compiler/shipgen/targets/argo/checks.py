@@ -10,7 +10,7 @@ the alternatives — never silently different output. Semantics from `../shared/
 |---|---|---|---|
 | istio | `istio` (host-level VirtualService) | `setHeaderRoute`; match items are alternatives | `setMirrorRoute` |
 | gateway-api | plugin `argoproj-labs/gatewayAPI`, HTTPRoute on a Gateway | `setHeaderRoute`; all conditions in ONE match (AND) | `setMirrorRoute`, only in plugin releases that implement it (older ones ignore the step) |
-| linkerd | same plugin, HTTPRoute on the Service (GAMMA) | as gateway-api | no: Linkerd has no RequestMirror |
+| linkerd | same plugin, HTTPRoute on the Service (GAMMA); retries and circuit breaking as Linkerd annotations (`targets/linkerd.py`) | as gateway-api | no: Linkerd has no RequestMirror |
 | nginx | `nginx` (stable Ingress) | canary Ingress `canary-by-header`/`-pattern`/`canary-by-cookie`: one condition | no |
 | smi | `smi` (Argo creates the TrafficSplit) | no (Argo's SMI router ignores header routes) | no |
 | kubernetes | none: replica-ratio canary | no | no |
@@ -18,13 +18,15 @@ the alternatives — never silently different output. Semantics from `../shared/
 
 from __future__ import annotations
 
+from .. import linkerd
+
 ROUTER = {"istio": "istio", "gateway-api": "plugin", "linkerd": "plugin", "nginx": "nginx", "smi": "smi"}
 PLUGIN = "argoproj-labs/gatewayAPI"
 HEADER_ROUTES = ("istio", "gateway-api", "linkerd", "nginx")
 MIRRORS = ("istio", "gateway-api")
 SETS_TIMEOUT = ("istio", "gateway-api", "linkerd", "nginx")
-SETS_RETRIES = ("istio",)
-SETS_CIRCUIT_BREAKER = ("istio",)
+SETS_RETRIES = ("istio", "linkerd")  # Linkerd: annotations (targets/linkerd.py)
+SETS_CIRCUIT_BREAKER = ("istio", "linkerd")
 USES_HOSTS = ("istio", "gateway-api", "nginx")
 USES_GATEWAY = ("istio", "gateway-api")
 # Providers whose metrics count a request sent straight to a Service from outside the mesh and
@@ -149,12 +151,17 @@ def _check_traffic(reader, release):
     provider = traffic.provider
     path = ("platform", "traffic")
     if traffic.retries is not None and provider not in SETS_RETRIES:
-        _unsupported(reader, path + ("retries",), f"retries are set on an Istio VirtualService route, and the "
-                     f"provider is {provider}", "remove retries (let the client retry), or use provider istio",
-                     key=True)
+        _unsupported(reader, path + ("retries",), f"retries are set on an Istio VirtualService route or by Linkerd's "
+                     f"proxies, and the provider is {provider}", "remove retries (let the client retry), or use "
+                     "provider istio or linkerd", key=True)
     if traffic.circuit_breaker is not None and provider not in SETS_CIRCUIT_BREAKER:
-        _unsupported(reader, path + ("circuitBreaker",), "a circuit breaker is an Istio DestinationRule setting, "
-                     f"and the provider is {provider}", "remove circuitBreaker, or use provider istio", key=True)
+        _unsupported(reader, path + ("circuitBreaker",), "a circuit breaker is an Istio DestinationRule or a Linkerd "
+                     f"failure-accrual setting, and the provider is {provider}", "remove circuitBreaker, or use "
+                     "provider istio or linkerd", key=True)
+    if provider == "linkerd":
+        raw_traffic = reader.document.data.get("platform", {}).get("traffic", {})
+        for below, message, fix in linkerd.problems(raw_traffic):
+            _unsupported(reader, path + below, message, fix, key=True)
     if traffic.timeout_s is not None and provider not in SETS_TIMEOUT:
         _unsupported(reader, path + ("timeout",), f"provider {provider} has no route on which to set a request "
                      "timeout", "remove timeout, or use provider istio, gateway-api, linkerd or nginx", key=True)

@@ -52,7 +52,7 @@ from ...artifacts import YAML_DOCUMENTS, Artifact
 from ...durations import go_duration
 from ...model import Gate, Release
 from ..kubernetes import manifests as kubernetes
-from .. import traffic
+from .. import linkerd, traffic
 from .checks import PLUGIN, ROUTER, SEES_DIRECT_REQUESTS, header_route_matches, nginx_canary_annotations
 
 NAME = "argo-rollouts"
@@ -154,7 +154,11 @@ def services(release: Release) -> list:
     selector = kubernetes.selector_labels(release)
     service_names = [service for service in (names(release).stable, names(release).canary) if service]
     service_names.extend(names(release).extra)
-    return [kubernetes.service(release, name, selector) for name in sorted(set(service_names))]
+    documents = [kubernetes.service(release, name, selector) for name in sorted(set(service_names))]
+    if release.platform.traffic.provider == "linkerd":  # the Service clients call carries Linkerd's settings
+        documents = [linkerd.with_annotations(document, linkerd.circuit_breaker_annotations(release))
+                     if document["metadata"]["name"] == release.name else document for document in documents]
+    return documents
 
 
 def referenced_deployment(release: Release) -> dict:
@@ -180,8 +184,10 @@ def traffic_artifacts(release: Release) -> list:
                                       [traffic.destination_rule(release, host) for host in hosts], YAML_DOCUMENTS))
         return artifacts
     if provider in ("gateway-api", "linkerd"):
-        return [Artifact(f"{FOLDER}/httproute.yaml", traffic.http_route(release, release.name, service_names.stable,
-                                                                        canary))]
+        route = traffic.http_route(release, release.name, service_names.stable, canary)
+        if provider == "linkerd":  # the route's own timeouts.request is the request timeout
+            route = linkerd.with_annotations(route, linkerd.route_annotations(release, timeout=False))
+        return [Artifact(f"{FOLDER}/httproute.yaml", route)]
     return [Artifact(f"{FOLDER}/ingress.yaml", traffic.ingress(release, release.name, service_names.stable))]
 
 

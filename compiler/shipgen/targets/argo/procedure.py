@@ -12,6 +12,7 @@ from ...model import Release
 from ...procedure import Procedure, Step
 from ...shell import command
 from ..kubernetes import manifests as kubernetes
+from .. import linkerd
 from .objects import (ABORT_SCALE_DOWN_DELAY_S, APPROVAL_FILE, APPROVAL_LABEL, FOLDER, JOB_START_MARGIN_S,
                       ROLLBACK_WINDOW_REVISIONS, gates_before_switch,
                             gating, judged_service, names, progress_deadline_s, prometheus_address,
@@ -329,6 +330,8 @@ def notes(release: Release) -> tuple:
     if ROUTER.get(provider) == "plugin":
         result.append(f"The {PLUGIN} plugin must be listed under trafficRouterPlugins in the argo-rollouts-config "
                       "ConfigMap, and Argo Rollouts needs RBAC to update HTTPRoutes.")
+    if provider == "linkerd":
+        result.extend(linkerd.runbook_notes(release, timeout_annotation=False))
     if provider == "smi":
         result.append("SMI: Argo Rollouts creates and owns the TrafficSplit (split.smi-spec.io/v1alpha1 unless the "
                       "controller runs with another --traffic-split-api-version); install the CRD from linkerd-smi, "

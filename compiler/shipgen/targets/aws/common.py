@@ -20,7 +20,7 @@ import json
 from .settings import Alarm, AwsPlatform, TrafficShift
 from ...durations import human
 from ...model import Release
-from ...shell import command, quote
+from ...shell import command, comment, quote
 
 TEMPLATE_VERSION = "2010-09-09"
 HOOK_RUNTIME = "python3.12"
@@ -436,7 +436,7 @@ def hook_function(release: Release, label: str, config: dict, extra_environment:
 
 def script(title: str, body: str) -> str:
     """A bash script: shebang, what it does, strict mode, then `body`."""
-    return f"#!/usr/bin/env bash\n# {title}\nset -euo pipefail\n\n{body.rstrip()}\n"
+    return f"#!/usr/bin/env bash\n{comment(title)}\nset -euo pipefail\n\n{body.rstrip()}\n"
 
 
 def constants(**values) -> str:

@@ -33,7 +33,7 @@ from ...durations import human
 from ...model import Probe, Release
 from ...procedure import Procedure, Step
 from ...shell import command, quote
-from . import common
+from . import common, observability
 from ..kubernetes.manifests import port_number
 
 NAME = "aws-ec2"
@@ -342,6 +342,7 @@ def cloudformation(release: Release) -> dict:
     resources["Application"] = common.application(release, "Server")
     config = hosts_config(release, resources)
     common.add_alarms(release, resources, lambda alarm: alarm_dimensions(release))
+    observability.add_slo_resources(release, resources, lambda alarm: alarm_dimensions(release))
     outputs = {"ApplicationName": ("The CodeDeploy application.", common.ref("Application")),
                "ServiceRoleArn": ("The CodeDeploy service role.", role)}
     if not is_blue_green(release):

@@ -29,7 +29,7 @@ from ...model import Release
 from ...procedure import Procedure, Step
 from ...shell import command, quote
 from ...templating import markdown_code
-from . import common
+from . import common, observability
 
 NAME = "aws-ecs"
 LOG_RETENTION_DAYS = 30
@@ -199,6 +199,7 @@ def cloudformation(release: Release) -> dict:
     if release.service.autoscaling:
         resources.update(autoscaling(release))
     common.add_alarms(release, resources, lambda alarm: alarm_dimensions(release))
+    observability.add_slo_resources(release, resources, lambda alarm: alarm_dimensions(release))
     outputs = {"ServiceName": ("The ECS service.", common.get_att("Service", "Name")),
                "TaskExecutionRoleArn": ("The task execution role (deploy.sh registers task definitions with it).",
                                         execution_role)}

@@ -27,7 +27,7 @@ from ...model import Release
 from ...procedure import Procedure, Step
 from ...shell import command
 from ...templating import markdown_code
-from . import common
+from . import common, observability
 
 NAME = "aws-lambda"
 SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
@@ -146,6 +146,7 @@ def sam_template(release: Release) -> dict:
     resources["PreTrafficHook"] = sam_hook(release, "BeforeAllowTraffic")
     resources["PostTrafficHook"] = sam_hook(release, "AfterAllowTraffic")
     common.add_alarms(release, resources, lambda alarm: alarm_dimensions(release))
+    observability.add_slo_resources(release, resources, lambda alarm: alarm_dimensions(release))
     outputs = {"FunctionArn": ("The function.", common.get_att("Function", "Arn")),
                "AliasArn": ("The alias callers use.", common.ref("Function.Alias"))}
     what = f"Lambda function shifted by CodeDeploy ({common.shift_text(common.settings(release).shift)})"
@@ -179,6 +180,7 @@ def cloudformation(release: Release) -> dict:
         resources[f"Hook{event}"] = common.hook_function(release, label, hook_plan(release, event),
                                                          {"SHIPGEN_TARGET": target})
     common.add_alarms(release, resources, lambda alarm: alarm_dimensions(release))
+    observability.add_slo_resources(release, resources, lambda alarm: alarm_dimensions(release))
     outputs = {"ApplicationName": ("The CodeDeploy application.", common.ref("Application")),
                "DeploymentGroupName": ("The CodeDeploy deployment group.", common.ref("DeploymentGroup"))}
     what = f"CodeDeploy shifting the Lambda alias {function(release).alias} ({common.shift_text(aws.shift)})"

@@ -19,6 +19,7 @@ from ...model import Release
 from ...procedure import Procedure, Step
 from ...shell import quote
 from ..gcp_azure.common import smoke_command as common_smoke_command
+from ..gcp_azure.rollout import exit_codes_text
 from ..gcp_azure.common import (AZURE_FUNCTION, ScriptPlatform, arm_deploy_command, arm_literal, arm_template, az,
                                azure_tags, holds_text, plan_text, rollout_script)
 
@@ -214,4 +215,5 @@ def notes(release: Release) -> tuple:
                       "command (appCommandLine).")
     if not health_path(release):
         result.append("The spec has no HTTP health probe: the slot has no health check and the swap no warm-up path.")
+    result.append(exit_codes_text("app-service/rollout.sh"))
     return tuple(result)

@@ -22,6 +22,7 @@ from ...procedure import Procedure, Step
 from ..gcp_azure.common import smoke_command as common_smoke_command
 from ..gcp_azure.common import (AZURE_FUNCTION, ScriptPlatform, arm_cpu, arm_deploy_command, arm_literal, arm_template,
                                az, azure_tags, gibibytes, holds_text, plan_text, rollout_script)
+from ..gcp_azure.rollout import automatic_rollback_text, exit_codes_text
 from ..kubernetes.manifests import port_number
 
 NAME = "azure-container-apps"
@@ -160,6 +161,22 @@ finish() {
 """
 
 
+GATE_FUNCTIONS = """\
+requests() {  # requests SECONDS FILTER: the app's requests in the last SECONDS s that match FILTER (Azure Monitor)
+  azure monitor metrics list --resource "$app" --resource-group "$group" \\
+    --resource-type Microsoft.App/containerApps --metrics Requests --aggregation Total --interval PT1M \\
+    --offset "${1}s" --filter "$2" --query 'sum(value[0].timeseries[].data[].total)' --output tsv
+}
+
+error_rate() {  # error_rate SECONDS: the new revision's share of 5xx answers (nothing: no requests)
+  local all errors
+  all="$(requests "$1" "revisionName eq '$new_revision'")" || return 1
+  errors="$(requests "$1" "revisionName eq '$new_revision' and statusCodeCategory eq '5xx'")" || return 1
+  awk -v all="$all" -v errors="$errors" 'BEGIN { if (all > 0) printf "%.6g\\n", errors / all }'
+}
+"""
+
+
 def script_platform(release: Release) -> ScriptPlatform:
     azure = release.platform.azure
     app = azure.container_app
@@ -172,6 +189,8 @@ def script_platform(release: Release) -> ScriptPlatform:
                    ("multiple_revisions", "true" if azure.rollout.progressive else "false"),
                    ("scale_down_delay", release.strategy.scale_down_delay_s)),
         functions=FUNCTIONS,
+        gate_functions=GATE_FUNCTIONS,
+        gate_calls=tuple((gate, ("error_rate", str(gate.window_s))) for gate in azure.rollout.gates),
     )
 
 
@@ -241,14 +260,11 @@ def procedure(release: Release, facts) -> Procedure:
 
 
 def automatic_rollback(release: Release) -> str:
-    azure = release.platform.azure
-    if not (release.rollback.automatic and release.smoke and azure.container_app.previous_revision):
-        return ""
-    return (f"container-apps/rollout.sh re-runs the {len(release.smoke)} smoke test(s) every "
-            f"{human(azure.rollout.check_interval_s)} while traffic is held ({holds_text(azure.rollout)}) and, after "
-            f"{release.rollback.max_failed_checks + 1} failed checks in a row, gives {azure.container_app.previous_revision} "
-            "all traffic again. Container Apps itself never rolls back (a revision that fails its probes just does not "
-            "become ready), and the metric gates are not evaluated by anything: watch them.")
+    from .rollout import rollout
+
+    return automatic_rollback_text(release, rollout(release), "container-apps/rollout.sh",
+                                   release.platform.azure.container_app.previous_revision,
+                                   "Container Apps", " (a revision that fails its probes just does not become ready)")
 
 
 def notes(release: Release) -> tuple:
@@ -258,4 +274,5 @@ def notes(release: Release) -> tuple:
             "Any change under the template's `template` section creates a new revision; re-deploying the same "
             "template.json does not.",
             "Deactivated revisions can stay listed in the traffic configuration with weight 0 "
-            "(microsoft/azure-container-apps#410): harmless, but `az containerapp ingress traffic show` lists them.")
+            "(microsoft/azure-container-apps#410): harmless, but `az containerapp ingress traffic show` lists them.",
+            exit_codes_text("container-apps/rollout.sh"))

@@ -20,6 +20,7 @@ from ...model import Release
 from ...procedure import Procedure, Step
 from ...shell import command, quote
 from ..gcp_azure.common import smoke_command as common_smoke_command
+from ..gcp_azure.rollout import exit_codes_text
 from ..gcp_azure.common import (AZURE_FUNCTION, ScriptPlatform, arm_deploy_command, arm_template, az, azure_tags,
                                holds_text, plan_text, rollout_script)
 
@@ -234,4 +235,5 @@ def notes(release: Release) -> tuple:
     if short:
         result.append(f"Some holds are shorter than the DNS TTL ({human(manager.ttl_s)}): clients will not have seen "
                       "those shares before the next step.")
+    result.append(exit_codes_text("traffic-manager/rollout.sh"))
     return tuple(result)

@@ -22,10 +22,14 @@ Mapping decisions:
   header; for NGINX, whose router reads `cookie.exact` as the canary-by-cookie name, the name);
   shadow: blue/green iterations with `mirror` (+ `mirrorWeight` on Istio), so no user is served
   by the new version before promotion.
+* Linkerd: Flagger's Gateway API router with the apex Service `<name>` as the HTTPRoute's parent
+  (GAMMA), not the SMI TrafficSplit of its `linkerd` provider, whose linkerd-smi adaptor writes a
+  ServiceProfile that makes Linkerd ignore the retry, timeout and failure-accrual annotations
+  (`targets/linkerd.py`) shipgen puts on the apex Service (`service.apex.annotations`).
 * Gates: error rate at most `max` (0-1) -> built-in `request-success-rate` with
   `thresholdRange.min = (1 - max) * 100` where Flagger's built-ins observe the provider's metrics
-  (Istio, Linkerd, NGINX); p99 latency -> built-in `request-duration` (ms) where that is a p99
-  (Istio, Linkerd; NGINX's is a mean). Every other gate
+  (Istio, NGINX); p99 latency -> built-in `request-duration` (ms) where that is a p99
+  (Istio; NGINX's is a mean). Every other gate
   (other percentiles, other providers, custom queries, Datadog/CloudWatch/New Relic) becomes a
   MetricTemplate whose query selects the canary workload; `window` is the metric's `interval`.
 """
@@ -37,6 +41,7 @@ from decimal import Decimal
 from ...artifacts import YAML_DOCUMENTS, Artifact
 from ...model import Release
 from ..kubernetes import manifests as kubernetes
+from .. import linkerd
 from .hooks import webhooks
 from .checks import (MIRROR_WEIGHT, analysed_gates, flagger_duration,
                             flagger_provider, uses_builtin, weight_plan)
@@ -152,6 +157,12 @@ def canary_service(release: Release) -> dict:
         service["gatewayRefs"] = [gateway_ref(release, traffic.gateway)]
         if traffic.hosts:
             service["hosts"] = list(traffic.hosts)
+    if traffic.provider == "linkerd":
+        service["gatewayRefs"] = [mesh_service_ref(release)]
+        annotations = {**linkerd.route_annotations(release, timeout=True), **linkerd.circuit_breaker_annotations(release)}
+        if annotations:
+            service["apex"] = {"annotations": dict(sorted(annotations.items()))}
+        return service
     if traffic.timeout_s is not None and traffic.provider in ("istio", "gateway-api"):
         service["timeout"] = flagger_duration(traffic.timeout_s)
     if traffic.retries is not None:
@@ -159,6 +170,13 @@ def canary_service(release: Release) -> dict:
     if traffic.circuit_breaker is not None:
         service["trafficPolicy"] = traffic_policy(traffic.circuit_breaker)
     return service
+
+
+def mesh_service_ref(release: Release) -> dict:
+    """Linkerd through Flagger's Gateway API router (GAMMA): the HTTPRoute's parent is the apex
+    Service `<name>` that clients call, not a Gateway (Flagger's Linkerd guide)."""
+    return {"name": release.name, "namespace": release.namespace, "group": "core", "kind": "Service",
+            "port": release.service.main_port.service_port}
 
 
 def gateway_ref(release: Release, gateway: str) -> dict:

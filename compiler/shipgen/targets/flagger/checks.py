@@ -12,7 +12,7 @@ alternatives, never silently different output. Semantics from `../shared/docs/ta
 | `analysis.stepWeights` (custom weights, fluxcd/flagger#726) | 1.3.0 |
 | `smi:v1alpha2` provider | 1.8.0 |
 | NGINX with `networking.k8s.io/v1` Ingress | 1.11.0 |
-| `gatewayapi:v1beta1` provider | 1.26.0 |
+| `gatewayapi:v1beta1` provider (also Linkerd's route, an HTTPRoute on the apex Service) | 1.26.0 |
 | `spec.suspend` | 1.32.0 |
 | `gatewayapi:v1` provider | 1.35.0 |
 
@@ -22,6 +22,8 @@ Without `platform.controllerVersion` the version documented in targets-k8s.md (1
 from __future__ import annotations
 
 import re
+
+from .. import linkerd
 
 ASSUMED_VERSION = "1.44"
 MINIMUM_VERSION = (1, 0, 0)
@@ -49,16 +51,17 @@ STRATEGIES = {
 }
 ROUTES_BY_HOST = ("istio", "gateway-api", "nginx")
 ATTACHES_TO_GATEWAY = ("istio", "gateway-api")
-SETS_TIMEOUT = ("istio", "gateway-api", "nginx")  # nginx: proxy timeouts on the emitted Ingress
-SETS_RETRIES = ("istio",)
-SETS_CIRCUIT_BREAKER = ("istio",)
+SETS_TIMEOUT = ("istio", "gateway-api", "linkerd", "nginx")  # nginx: proxy timeouts on the emitted Ingress
+SETS_RETRIES = ("istio", "linkerd")  # linkerd: annotations on the apex Service (targets/linkerd.py)
+SETS_CIRCUIT_BREAKER = ("istio", "linkerd")
 # Flagger's built-in request-success-rate / request-duration observe these providers' metrics;
-# for the others (gatewayapi, smi) it falls back to Istio's metric names, and for `kubernetes`
-# to one application convention, so shipgen sends those through MetricTemplates instead.
-NATIVE_METRICS = ("istio", "linkerd", "nginx")
-# ... but only Istio's and Linkerd's `request-duration` is a p99; NGINX's is the mean response time
+# for the others (gatewayapi -- Linkerd's route too --, smi) it falls back to Istio's metric names,
+# and for `kubernetes` to one application convention, so shipgen sends those through
+# MetricTemplates instead.
+NATIVE_METRICS = ("istio", "nginx")
+# ... but only Istio's `request-duration` is a p99; NGINX's is the mean response time
 # (sum / count of the ingress-nginx response-duration summary, fluxcd/flagger#1686)
-P99_DURATION = ("istio", "linkerd")
+P99_DURATION = ("istio",)
 MIRROR_WEIGHT = ("istio",)  # Gateway API mirrors all requests of a blue/green iteration
 LOAD_TEST_THROUGH_ROUTER = ("nginx", "gateway-api")  # their metrics see only routed requests
 
@@ -85,7 +88,7 @@ def flagger_version(release) -> tuple:
 def flagger_provider(release) -> str:
     """Flagger's name for the spec's traffic provider (the Canary's `spec.provider`)."""
     provider = release.platform.traffic.provider
-    if provider == "gateway-api":
+    if provider in ("gateway-api", "linkerd"):  # Linkerd: an HTTPRoute on its Service (GAMMA), see linkerd.py
         return "gatewayapi:v1" if flagger_version(release) >= GATEWAY_API_V1_VERSION else "gatewayapi:v1beta1"
     return {"smi": "smi:v1alpha2"}.get(provider, provider)
 
@@ -143,14 +146,15 @@ def _check_version(reader, release):
                      f"{version_text(MINIMUM_VERSION)} or newer)", "upgrade Flagger, or use platform.controller "
                      "argo-rollouts or deployment")
     provider = release.platform.traffic.provider
-    needs = {"gateway-api": GATEWAY_API_V1BETA1_VERSION, "smi": SMI_V1ALPHA2_VERSION,
-             "nginx": NGINX_INGRESS_V1_VERSION}.get(provider)
+    # Linkerd goes through Flagger's Gateway API router (an HTTPRoute on the Service, linkerd.py)
+    needs = {"gateway-api": GATEWAY_API_V1BETA1_VERSION, "linkerd": GATEWAY_API_V1BETA1_VERSION,
+             "smi": SMI_V1ALPHA2_VERSION, "nginx": NGINX_INGRESS_V1_VERSION}.get(provider)
     if needs and version < needs and version >= MINIMUM_VERSION:
         _unsupported(reader, ("platform", "traffic", "provider"),
                      f"traffic provider {provider} needs Flagger {version_text(needs)} or newer, and "
                      f"platform.controllerVersion is {text}",
                      f"upgrade Flagger to {version_text(needs)}+, or choose another platform.traffic.provider "
-                     "(istio, linkerd)")
+                     "(istio" + (", or smi for Linkerd through linkerd-smi)" if provider == "linkerd" else ")"))
 
 
 def _check_strategy(reader, release, raw):
@@ -284,13 +288,17 @@ def _check_traffic(reader, release, raw):
         _unsupported(reader, path + ("timeout",), f"Flagger sets no request timeout through {provider}",
                      "remove timeout, or use istio, gateway-api or nginx", key=True)
     if traffic.retries is not None and provider not in SETS_RETRIES:
-        _unsupported(reader, path + ("retries",), f"Flagger sets retries through Istio only, and the provider is "
-                     f"{provider}", "remove retries (let the client retry), or use istio", key=True)
+        _unsupported(reader, path + ("retries",), f"Flagger sets retries through Istio, and Linkerd's proxies "
+                     f"retry, and the provider is {provider}", "remove retries (let the client retry), or use istio "
+                     "or linkerd", key=True)
     breaker = traffic.circuit_breaker
     if breaker is not None and provider not in SETS_CIRCUIT_BREAKER:
-        _unsupported(reader, path + ("circuitBreaker",), "a circuit breaker is an Istio DestinationRule setting",
-                     "remove circuitBreaker, or use istio", key=True)
-    if breaker is not None and breaker.max_connections is not None and provider in SETS_CIRCUIT_BREAKER:
+        _unsupported(reader, path + ("circuitBreaker",), "a circuit breaker is an Istio DestinationRule or a Linkerd "
+                     "failure-accrual setting", "remove circuitBreaker, or use istio or linkerd", key=True)
+    if provider == "linkerd":
+        for below, message, fix in linkerd.problems(raw_traffic):
+            _unsupported(reader, path + below, message, fix, key=True)
+    if breaker is not None and breaker.max_connections is not None and provider == "istio":
         _unsupported(reader, path + ("circuitBreaker", "maxConnections"), "Flagger copies only the HTTP part of "
                      "the connection pool into its DestinationRules, so a TCP connection cap cannot be set",
                      "use maxPendingRequests, or platform.controller argo-rollouts", key=True)

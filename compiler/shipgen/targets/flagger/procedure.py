@@ -9,9 +9,10 @@ from ...model import Release
 from ...procedure import Procedure, Step
 from ...shell import command
 from ..kubernetes import manifests as kubernetes
+from .. import linkerd
 from .canary import (FOLDER, PROVIDER_NAMES, PROVIDER_SECRETS, alert_channels, canary_weights, primary_name,
                      step_weight_promotion, success_rate_min, template_name, templated_gates, threshold)
-from .checks import ASSUMED_VERSION, SUSPEND_VERSION, analysed_gates, flagger_version, uses_builtin
+from .checks import ASSUMED_VERSION, SUSPEND_VERSION, analysed_gates, flagger_provider, flagger_version, uses_builtin
 from .hooks import LOADTESTER, LOADTESTER_LOCAL, gate_payload
 
 
@@ -119,7 +120,8 @@ def gate_mapping_text(release: Release, gate) -> str:
                 f"{success_rate_min(gate.max):g}% over {window})")
     if builtin == "request-duration":
         return f"{gate.name} (p99 at most {gate.max:g} ms → Flagger request-duration over {window})"
-    bounds = " and ".join(f"{word} {value:g}" for word, value in (("at least", gate.min), ("at most", gate.max))
+    unit = " ms" if gate.metric == "latency" and gate.query is None else ""
+    bounds = " and ".join(f"{word} {value:g}{unit}" for word, value in (("at least", gate.min), ("at most", gate.max))
                           if value is not None)
     return f"{gate.name} ({bounds} over {window}, MetricTemplate {template_name(release, gate)})"
 
@@ -230,6 +232,13 @@ def notes(release: Release) -> tuple:
         result.append("Traffic provider kubernetes has no router: there are no traffic percentages; the switch to "
                       "the new version is all at once, at promotion, and its metrics before that come only from the "
                       "smoke tests and load test.")
+    if release.platform.traffic.provider == "linkerd":
+        linkerd_version = "2.15" if flagger_provider(release) == "gatewayapi:v1" else "2.14"
+        result.append(f"Linkerd: Flagger routes through an HTTPRoute (Gateway API) whose parent is the Service {name} "
+                      f"(GAMMA), so Linkerd {linkerd_version} or newer with the Gateway API CRDs is needed; the gates are Flagger "
+                      "MetricTemplates on Linkerd's own metrics (Flagger's built-in checks would read Istio's under "
+                      "its Gateway API provider).")
+        result.extend(linkerd.runbook_notes(release, timeout_annotation=True))
     ignored = [gate.name for gate in release.gates if gate.name not in release.rollback.on]
     if ignored:
         result.append(f"Gates not in rollback.on ({', '.join(ignored)}) are not part of Flagger's analysis.")

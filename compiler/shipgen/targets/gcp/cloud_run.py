@@ -19,6 +19,7 @@ from ...procedure import Procedure, Step
 from ...shell import command
 from ..gcp_azure import common as gcp_azure_common
 from ..gcp_azure.common import ScriptPlatform, gcp_labels, holds_text, plan_text, rollout_script
+from ..gcp_azure.rollout import automatic_rollback_text, exit_codes_text
 from ..kubernetes.manifests import port_number
 
 NAME = "gcp-cloud-run"
@@ -159,6 +160,32 @@ finish() {
 """
 
 
+GATE_FUNCTIONS = """\
+promql() {  # promql QUERY: the query's value from Cloud Monitoring's PromQL API (nothing: no data)
+  curl --silent --show-error --fail --get \\
+    --header "Authorization: Bearer $(gcloud auth print-access-token)" \\
+    --data-urlencode "query=$1" \\
+    "https://monitoring.googleapis.com/v1/projects/$project/location/global/prometheus/api/v1/query" |
+    jq --raw-output '.data.result[0].value[1] // empty'
+}
+"""
+
+
+def gate_query(release: Release, gate) -> str:
+    """A gate as PromQL over Cloud Run's own metrics in Cloud Monitoring (targets-cloud.md §9), on
+    the new revision alone: `run.googleapis.com/request_count` by `response_code_class`, or the
+    `request_latencies` distribution (milliseconds) as a histogram."""
+    run = release.platform.gcp.cloud_run
+    selector = (f'monitored_resource="cloud_run_revision",service_name="{release.name}",'
+                f'revision_name="{run.revision}"')
+    window = f"[{gate.window_s}s]"
+    if gate.metric == "error-rate":
+        return (f'(sum(rate(run_googleapis_com:request_count{{{selector},response_code_class="5xx"}}{window})) '
+                f"or vector(0)) / sum(rate(run_googleapis_com:request_count{{{selector}}}{window}))")
+    return (f"histogram_quantile({gate.percentile / 100:g}, sum by (le) "
+            f"(rate(run_googleapis_com:request_latencies_bucket{{{selector}}}{window})))")
+
+
 def script_platform(release: Release) -> ScriptPlatform:
     gcp = release.platform.gcp
     run = gcp.cloud_run
@@ -169,6 +196,9 @@ def script_platform(release: Release) -> ScriptPlatform:
                    ("new_revision", run.revision), ("previous_revision", run.previous_revision),
                    ("preview_tag", run.preview_tag if rollout.progressive else "")),
         functions=FUNCTIONS,
+        gate_functions=GATE_FUNCTIONS,
+        gate_calls=tuple((gate, ("promql", gate_query(release, gate))) for gate in rollout.gates),
+        tools=("jq",),
     )
 
 
@@ -232,13 +262,10 @@ def procedure(release: Release, facts) -> Procedure:
 
 
 def automatic_rollback(release: Release) -> str:
-    rollout = release.platform.gcp.rollout
-    if not (release.rollback.automatic and release.smoke and release.platform.gcp.cloud_run.previous_revision):
-        return ""
-    return (f"cloud-run/rollout.sh re-runs the {len(release.smoke)} smoke test(s) every {human(rollout.check_interval_s)} "
-            f"while traffic is held ({holds_text(rollout)}) and, after {release.rollback.max_failed_checks + 1} failed "
-            f"checks in a row, sends 100% of traffic back to {release.platform.gcp.cloud_run.previous_revision}. Cloud "
-            "Run itself never rolls back, and the metric gates are not evaluated by anything: watch them.")
+    from .rollout import rollout
+
+    return automatic_rollback_text(release, rollout(release), "cloud-run/rollout.sh",
+                                   release.platform.gcp.cloud_run.previous_revision, "Cloud Run")
 
 
 def notes(release: Release) -> tuple:
@@ -254,4 +281,8 @@ def notes(release: Release) -> tuple:
                       "its cpuUtilization target is not.")
     result.append("`gcloud run services replace` applies the whole service: settings changed outside service.yaml "
                   "(console, `gcloud run deploy`) are reverted.")
+    if release.platform.gcp.rollout.gates:
+        result.append("cloud-run/rollout.sh reads the gates from Cloud Monitoring (PromQL API, with "
+                      "`gcloud auth print-access-token` and jq): the account needs roles/monitoring.viewer.")
+    result.append(exit_codes_text("cloud-run/rollout.sh"))
     return tuple(result)

@@ -6,8 +6,10 @@ runbook uses for a plan.
 version at 0 %, set its share, roll back, name its URLs, finish) and the spec's plan: traffic
 steps with their hold times, smoke tests re-run every `strategy.interval` while traffic is held,
 and `rollback.maxFailedChecks` failed checks in a row tolerated before it rolls back (only with
-`rollback.automatic`). Every value from the spec is quoted with `shell.quote`; the script runs
-with `set -euo pipefail` and exits non-zero when the rollout does not complete.
+`rollback.automatic`). Where the platform measures a gate (`settings.ScriptGate`), the platform's
+reader of that metric judges it while a share is held (rules in `rollout.py`). Every value from the
+spec is quoted with `shell.quote`; the script runs with `set -euo pipefail` and exits with one of
+`rollout.EXIT_CODES`.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from dataclasses import dataclass
 from ...durations import human
 from ...model import Release
 from ...serialize import header_text
-from ...shell import command, quote
+from ...shell import command, comment, quote
+from .rollout import EXIT_CODES, EXIT_ROLLED_BACK, EXIT_STOPPED, EXIT_USAGE, gates_judged_at
 
 ARM_SCHEMA = "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#"
 _GCP_LABEL_CHARS = re.compile(r"[^a-z0-9_-]")
@@ -105,6 +108,9 @@ class ScriptPlatform:
     summary: str  # one line: what the script rolls out where
     variables: tuple  # ((bash name, value), ...): values from the spec, quoted here
     functions: str  # bash defining deploy_new_version, set_traffic, roll_back, new_version_urls, request, finish
+    gate_functions: str = ""  # bash defining the readers of the platform's metrics
+    gate_calls: tuple = ()  # ((ScriptGate, (reader, args...)), ...): each prints the gate's value, or nothing
+    tools: tuple = ()  # commands the gate readers need beyond the platform's CLI
 
 
 SMOKE_HELPERS = """\
@@ -132,7 +138,7 @@ command_check() {  # command_check NAME TIMEOUT_SECONDS BASE_URL COMMAND...
 }
 """
 
-CHECK_AND_HOLD = """\
+CHECK = """\
 check() {  # check PERCENT: the smoke tests; max_failed_checks failures in a row are tolerated
   if smoke_tests "$1"; then
     failures=0
@@ -141,10 +147,12 @@ check() {  # check PERCENT: the smoke tests; max_failed_checks failures in a row
   failures=$((failures + 1))
   echo "check failed at $1% of traffic ($failures in a row; $max_failed_checks tolerated)" >&2
   if [ "$failures" -gt "$max_failed_checks" ]; then
-    give_up "$1"
+    give_up "$1" "$failures" "checks"
   fi
 }
+"""
 
+HOLD = """\
 hold() {  # hold PERCENT SECONDS: keep the share, checking every $interval s; leave only when healthy
   local remaining="$2" pause
   while [ "$remaining" -gt 0 ] || [ "$failures" -gt 0 ]; do
@@ -157,29 +165,84 @@ hold() {  # hold PERCENT SECONDS: keep the share, checking every $interval s; le
 }
 """
 
-GIVE_UP_AUTOMATIC = """\
-give_up() {
-  echo "rolling back: the new version failed $failures checks in a row at $1% of traffic" >&2
-  roll_back
-  exit 1
+GATE_HELPERS = """\
+gate() {  # gate NAME MIN MAX READER ARGS...: READER prints the gate's value (nothing: no requests in the window)
+  local name="$1" min="$2" max="$3" value
+  shift 3
+  if ! value="$("$@")"; then
+    echo "gate $name: the metric cannot be read" >&2
+    return 1
+  fi
+  case "$value" in
+    "" | NaN | nan)
+      echo "gate $name: no request reached the new version in the window: nothing to judge"
+      return 0 ;;
+  esac
+  if { [ -n "$min" ] && awk -v value="$value" -v bound="$min" 'BEGIN { exit !(value < bound) }'; } ||
+    { [ -n "$max" ] && awk -v value="$value" -v bound="$max" 'BEGIN { exit !(value > bound) }'; }; then
+    echo "gate $name: $value is outside ${min:-any}..${max:-any}" >&2
+    return 1
+  fi
+  echo "gate $name: $value"
+}
+
+check_gates() {  # check_gates PERCENT: the metric gates; max_failed_checks failures in a row are tolerated
+  if metric_gates "$1"; then
+    gate_failures=0
+    return 0
+  fi
+  gate_failures=$((gate_failures + 1))
+  echo "gate check failed at $1% of traffic ($gate_failures in a row; $max_failed_checks tolerated)" >&2
+  if [ "$gate_failures" -gt "$max_failed_checks" ]; then
+    give_up "$1" "$gate_failures" "gate checks"
+  fi
 }
 """
 
-GIVE_UP_MANUAL = """\
-give_up() {
-  echo "stopping at $1% of traffic after $failures failed checks in a row; rollback.automatic is false," >&2
-  echo "so nothing was rolled back: decide, then run '$0 rollback' or fix and '$0 continue'" >&2
-  exit 1
+HOLD_WITH_GATES = """\
+hold() {  # hold PERCENT SECONDS [gates]: keep the share, checking every $interval s; leave only when healthy
+  local remaining="$2" pause
+  while [ "$remaining" -gt 0 ] || [ "$failures" -gt 0 ] || [ "$gate_failures" -gt 0 ]; do
+    pause=$((remaining > 0 && remaining < interval ? remaining : interval))
+    echo "holding at $1% of traffic: next check in $pause s"
+    sleep "$pause"
+    remaining=$((remaining > pause ? remaining - pause : 0))
+    check "$1"
+    if [ "${3:-}" = gates ]; then
+      check_gates "$1"
+    fi
+  done
 }
+"""
+
+GIVE_UP_AUTOMATIC = f"""\
+give_up() {{  # give_up PERCENT FAILURES WHAT
+  echo "rolling back: the new version failed $2 $3 in a row at $1% of traffic" >&2
+  if ! roll_back; then
+    echo "the rollback failed: traffic is as it was at $1%; decide, then run '$0 rollback'" >&2
+    exit {EXIT_STOPPED}
+  fi
+  exit {EXIT_ROLLED_BACK}
+}}
+"""
+
+GIVE_UP_MANUAL = f"""\
+give_up() {{  # give_up PERCENT FAILURES WHAT
+  echo "stopping at $1% of traffic after $2 failed $3 in a row; rollback.automatic is false," >&2
+  echo "so nothing was rolled back: decide, then run '$0 rollback' or fix and '$0 continue'" >&2
+  exit {EXIT_STOPPED}
+}}
 """
 
 
 def rollout_script(release: Release, rollout, platform: ScriptPlatform) -> str:
     """The whole rollout.sh text."""
     steps = rollout.steps
+    gated = bool(platform.gate_calls)
     stop = rollout.approval_step if rollout.approval_step is not None else len(steps)
-    lines = ["#!/usr/bin/env bash", f"# {platform.summary}",
+    lines = ["#!/usr/bin/env bash", comment(platform.summary),
              "# Usage: rollout.sh [start|continue|rollback|verify|url]   (run from anywhere)",
+             "# Exit codes:", *(f"#   {code}: {meaning}" for code, meaning in EXIT_CODES),
              "# Values from the spec are single-quoted literals on purpose: nothing in them expands.",
              "# shellcheck disable=SC2016",
              "set -euo pipefail", ""]
@@ -189,6 +252,10 @@ def rollout_script(release: Release, rollout, platform: ScriptPlatform) -> str:
         f"max_failed_checks={release.rollback.max_failed_checks}  # failed checks in a row tolerated "
         "(rollback.maxFailedChecks)",
         "failures=0",
+    ]
+    if gated:
+        lines.append("gate_failures=0")
+    lines += [
         'here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"',
         "",
         platform.functions.rstrip("\n"),
@@ -197,17 +264,29 @@ def rollout_script(release: Release, rollout, platform: ScriptPlatform) -> str:
         "",
         _smoke_tests_function(release).rstrip("\n"),
         "",
-        CHECK_AND_HOLD.rstrip("\n"),
+        CHECK.rstrip("\n"),
         "",
+    ]
+    if gated:
+        lines += [platform.gate_functions.rstrip("\n"), "", GATE_HELPERS.rstrip("\n"), "",
+                  _metric_gates_function(platform.gate_calls).rstrip("\n"), "", HOLD_WITH_GATES.rstrip("\n"), "",
+                  _require_tools_function(platform.tools).rstrip("\n"), ""]
+    else:
+        lines += [HOLD.rstrip("\n"), ""]
+    lines += [
         (GIVE_UP_AUTOMATIC if release.rollback.automatic else GIVE_UP_MANUAL).rstrip("\n"),
         "",
         "start() {",
+    ]
+    if gated:
+        lines.append("  require_tools")
+    lines += [
         "  deploy_new_version",
     ]
     if rollout.progressive and steps[0].percent != 0:
         lines += ["  # the new version runs beside the old one with no user traffic: test it first",
                   "  check 0", "  hold 0 0"]
-    lines += _step_lines(steps, 0, stop, rollout.progressive)
+    lines += _step_lines(steps, 0, stop, rollout.progressive, rollout.gates)
     if stop < len(steps):
         approval = release.strategy.approval
         lines += [f'  echo "approval needed before {approval.before} (within {human(approval.timeout_s)}, then '
@@ -217,11 +296,12 @@ def rollout_script(release: Release, rollout, platform: ScriptPlatform) -> str:
         lines += ["  finish"]
     lines += ["}", ""]
     if stop < len(steps):
-        lines += ["continue_rollout() {"] + _step_lines(steps, stop, len(steps), rollout.progressive)
+        lines += ["continue_rollout() {"] + (["  require_tools"] if gated else [])
+        lines += _step_lines(steps, stop, len(steps), rollout.progressive, rollout.gates)
         lines += ["  finish", "}", ""]
     else:
         lines += ["continue_rollout() {", '  echo "this rollout has no approval step: nothing to continue" >&2',
-                  "  exit 2", "}", ""]
+                  f"  exit {EXIT_USAGE}", "}", ""]
     lines += [
         'case "${1:-start}" in',
         "  start) start ;;",
@@ -229,22 +309,45 @@ def rollout_script(release: Release, rollout, platform: ScriptPlatform) -> str:
         "  rollback) roll_back ;;",
         '  verify) smoke_tests "${2:-0}" ;;',
         '  url) new_version_urls "${2:-0}" ;;',
-        '  *) echo "usage: $0 [start|continue|rollback|verify [PERCENT]|url [PERCENT]]" >&2; exit 2 ;;',
+        f'  *) echo "usage: $0 [start|continue|rollback|verify [PERCENT]|url [PERCENT]]" >&2; exit {EXIT_USAGE} ;;',
         "esac",
     ]
     return "\n".join(lines) + "\n"
 
 
-def _step_lines(steps: tuple, first: int, stop: int, progressive: bool) -> list:
+def _step_lines(steps: tuple, first: int, stop: int, progressive: bool, gates: tuple = ()) -> list:
     lines = []
     for index in range(first, stop):
         step = steps[index]
         lines.append(f"  # step {index + 1} of {len(steps)}: {step.percent}% of traffic"
-                     + (f" for {human(step.hold_s)}" if step.hold_s else ""))
+                     + (f" for {human(step.hold_s)}" if step.hold_s else "")
+                     + (", gates judged while it is held" if gates_judged_at(step, gates) else ""))
         if progressive and step.percent > 0:
             lines.append(f"  set_traffic {step.percent}")
-        lines += [f"  check {step.percent}", f"  hold {step.percent} {step.hold_s}"]
+        lines += [f"  check {step.percent}",
+                  f"  hold {step.percent} {step.hold_s}" + (" gates" if gates_judged_at(step, gates) else "")]
     return lines
+
+
+def _metric_gates_function(gate_calls: tuple) -> str:
+    lines = ["metric_gates() {  # metric_gates PERCENT: every gate rollout.sh reads, on the new version's traffic",
+             "  local status=0"]
+    for gate, reader in gate_calls:
+        bounds = ["" if gate.min is None else f"{gate.min:g}", "" if gate.max is None else f"{gate.max:g}"]
+        lines.append(f"  {command('gate', gate.name, *bounds, *reader)} || status=1")
+    lines += ['  return "$status"', "}"]
+    return "\n".join(lines) + "\n"
+
+
+def _require_tools_function(tools: tuple) -> str:
+    lines = ["require_tools() {  # the commands the gate readers need, before anything changes"]
+    for tool in tools:
+        lines += [f"  if ! command -v {quote(tool)} >/dev/null; then",
+                  f'    echo "rollout.sh needs {tool} to read the metric gates: install it, then run $0 again" >&2',
+                  f"    exit {EXIT_USAGE}", "  fi"]
+    if not tools:
+        lines.append("  return 0")
+    return "\n".join(lines + ["}"]) + "\n"
 
 
 def _smoke_tests_function(release: Release) -> str:

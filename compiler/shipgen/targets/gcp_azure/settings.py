@@ -6,7 +6,8 @@ parsed. It checks that the settings fit `platform.kind`, turns them into the dat
 and computes the *traffic plan*: the shares of traffic the new version gets, in order, with the
 time spent at each. Where a platform can only come close to the spec (Cloud Deploy automation
 waits are whole minutes, Traffic Manager weights are integers 1-1000, Cloud Run has no readiness
-probe, no platform here evaluates metric gates) the nearest faithful choice is stored in the model
+probe, the built-in gates are read from the platform's own metrics rather than Prometheus, and a gate
+the platform has no metric for is not evaluated) the nearest faithful choice is stored in the model
 and a warning (SG004 `approximated`) says exactly what changed; where nothing faithful exists
 (header routing, mirroring) it is a located error naming the alternatives.
 
@@ -67,10 +68,25 @@ class Rollout:
     approval_step: int | None  # index of the step a person must approve before it starts; None = no approval
     check_interval_s: int  # smoke tests run this often while traffic is held
     progressive: bool  # the new version first runs beside the old one at 0 %
+    gates: tuple = ()  # of ScriptGate: the gates rollout.sh judges from the platform's own metrics
 
     @property
     def percents(self) -> tuple:
         return tuple(step.percent for step in self.steps)
+
+
+@dataclass(frozen=True)
+class ScriptGate:
+    """A gate of `rollback.on` that rollout.sh reads from the platform's own metrics, judged on the
+    new version's traffic alone."""
+
+    name: str
+    metric: str  # error-rate | latency
+    percentile: float  # latency only
+    min: float | None
+    max: float | None
+    window_s: int
+    measured_by: str  # the platform's metric, in words
 
 
 @dataclass(frozen=True)
@@ -209,7 +225,7 @@ class Azure:
 # ---------------------------------------------------------------------------- settling
 
 
-def settle(reader, raw: dict, metadata, service, platform, strategy, rollback, smoke: tuple):
+def settle(reader, raw: dict, metadata, service, platform, strategy, rollback, smoke: tuple, gates: tuple = ()):
     """The platform with `gcp`/`azure` replaced by their typed settings (None when not used)."""
     raw_platform = raw.get("platform", {})
     kind = platform.kind
@@ -217,7 +233,9 @@ def settle(reader, raw: dict, metadata, service, platform, strategy, rollback, s
     if kind not in KINDS:
         return replace(platform, gcp=None, azure=None)
     rollout = _rollout(reader, kind, strategy)
-    _warn_unevaluated_gates(reader, kind, rollback, smoke, "on" in raw.get("rollback", {}))
+    if any(0 < step.percent < 100 and step.hold_s for step in rollout.steps):  # a share is held: gates judge it
+        rollout = replace(rollout, gates=_script_gates(reader, kind, gates, rollback))
+    _warn_unevaluated_gates(reader, kind, rollback, smoke, rollout.gates, "on" in raw.get("rollback", {}))
     _warn_approval_timeout(reader, kind, strategy)
     if kind in GCP_KINDS:
         settings = _gcp(reader, raw_platform, metadata, service, kind, strategy, rollout, rollback)
@@ -267,20 +285,60 @@ def _rollout(reader, kind: str, strategy) -> Rollout:
     return Rollout(tuple(steps), approval_step, max(1, strategy.interval_s), strategy.progressive)
 
 
-def _warn_unevaluated_gates(reader, kind: str, rollback, smoke: tuple, on_given: bool):
-    if not (rollback.automatic and rollback.on):
+# The platform metrics rollout.sh reads for the built-in gates (targets-cloud.md §9, §12): Cloud
+# Monitoring's Cloud Run metrics through its PromQL API, Azure Monitor's Container Apps metrics.
+# Azure Monitor has no percentile of Container Apps response times: latency gates stay unevaluated.
+PLATFORM_METRICS = {
+    ("gcp-cloud-run", "error-rate"): "Cloud Monitoring run.googleapis.com/request_count, the new revision's share of "
+                                     "5xx answers",
+    ("gcp-cloud-run", "latency"): "Cloud Monitoring run.googleapis.com/request_latencies, the new revision's "
+                                  "p{percentile:g} in ms",
+    ("azure-container-apps", "error-rate"): "Azure Monitor Requests, the new revision's share of 5xx answers",
+}
+
+
+def _script_gates(reader, kind: str, gates: tuple, rollback) -> tuple:
+    """The gates of `rollback.on` that rollout.sh can read from the platform's own metrics: the
+    built-in ones (no query), which the platform measures in place of Prometheus."""
+    result = []
+    for index, gate in enumerate(gates):
+        source = PLATFORM_METRICS.get((kind, gate.metric))
+        if gate.name not in rollback.on or source is None or gate.query is not None or gate.provider != "prometheus":
+            continue
+        if gate.min is None and gate.max is None:
+            continue
+        measured_by = source.format(percentile=gate.percentile)
+        reader.warn(("gates", index, "provider"), f"{PLATFORM_NAMES[kind]} has no Prometheus of its own: rollout.sh "
+                    f"judges gate {gate.name} by {measured_by}, with the same threshold and window",
+                    name="approximated-gate", fix="give the gate a query for a Prometheus that scrapes the service "
+                    "to keep it out of rollout.sh (a person then watches it)")
+        result.append(ScriptGate(gate.name, gate.metric, gate.percentile, gate.min, gate.max, gate.window_s,
+                                 measured_by))
+    return tuple(result)
+
+
+def _warn_unevaluated_gates(reader, kind: str, rollback, smoke: tuple, judged: tuple, on_given: bool):
+    judged_names = {gate.name for gate in judged}
+    unevaluated = [name for name in rollback.on if name not in judged_names]
+    if not (rollback.automatic and unevaluated):
         return
     name = PLATFORM_NAMES[kind]
+    triggers = []
     if kind == "gcp-cloud-deploy":
-        trigger = "a failed deploy or verify job (repair automation)"
-    elif smoke:
-        trigger = f"failed smoke tests ({', '.join(test.name for test in smoke)}) checked by the generated rollout script"
-    else:
-        trigger = "nothing: the spec has no smoke tests"
+        triggers.append("a failed deploy or verify job (repair automation)")
+    if kind != "gcp-cloud-deploy" and smoke:
+        triggers.append(f"failed smoke tests ({', '.join(test.name for test in smoke)})")
+    if judged:
+        triggers.append(f"gates {', '.join(sorted(judged_names))} read from the platform's metrics")
+    trigger = (" and ".join(triggers) + ("" if kind == "gcp-cloud-deploy" else " checked by the generated rollout "
+               "script")) if triggers else "nothing: the spec has no smoke tests"
     reader.warn(("rollback", "on") if on_given else ("gates",),
-                f"{name} cannot evaluate metric gates: gates {', '.join(rollback.on)} do not roll back by themselves; "
+                f"{name} cannot evaluate metric gates {', '.join(unevaluated)}: they do not roll back by themselves; "
                 f"automatic rollback is triggered by {trigger}. The runbook lists the gates for a person to watch",
-                fix="add smoke tests, or a verify stanza for Cloud Deploy, to roll back without a person")
+                fix="add smoke tests, or a verify stanza for Cloud Deploy, to roll back without a person"
+                + ("" if kind not in ("gcp-cloud-run", "azure-container-apps") else
+                   "; built-in gates (metric error-rate" + (" or latency" if kind == "gcp-cloud-run" else "")
+                   + ", no query) are read from the platform's metrics"))
 
 
 def _warn_approval_timeout(reader, kind: str, strategy):
