@@ -42,6 +42,9 @@ def readiness_check(release: Release) -> dict:
         path = ["service", "health", "startup"] if startup is not None else READINESS_PATH
         return result(handled(probe, ("http", "tcp", "grpc")),
                       "Cloud Run startup probe (service.health.startup or readiness, HTTP, TCP or gRPC)", path)
+    if kind == "gcp-traffic-director":
+        return result(handled(readiness, ("http", "tcp", "grpc")), "Traffic Director backend service health check "
+                      "(created from service.health.readiness, HTTP, TCP or gRPC)")
     if kind == "azure-container-apps":
         return result(handled(readiness, ("http", "tcp")), "Container Apps readiness probe "
                       "(service.health.readiness, HTTP or TCP)")

@@ -361,6 +361,15 @@ def _cloud_run(release: Release) -> DrillPlatform:
                             (("name", release.name), ("region", gcp.region)))
 
 
+def _traffic_director(release: Release) -> DrillPlatform:
+    gcp = release.platform.gcp
+    serving = ('gcloud compute url-maps describe "$url_map" --project "$DRILL_PROJECT" --global '
+               "--format 'value(pathMatchers[0].routeRules[1].routeAction.weightedBackendServices)'")
+    return _script_platform(release, "traffic-director", "Traffic Director (shipgen rollout script)", "DRILL_PROJECT",
+                            "Google Cloud project", gcp.project, serving, ("gcloud",),
+                            (("url_map", gcp.traffic_director.url_map),))
+
+
 def _container_apps(release: Release) -> DrillPlatform:
     azure = release.platform.azure
     serving = ('az containerapp ingress traffic show --name "$name" --resource-group "$DRILL_RESOURCE_GROUP" '
@@ -443,6 +452,7 @@ _BUILDERS = {
     "aws.ec2": _aws,
     "gcp.cloud_run": _cloud_run,
     "gcp.cloud_deploy": _cloud_deploy,
+    "gcp.traffic_director": _traffic_director,
     "azure.container_apps": _container_apps,
     "azure.app_service": _app_service,
     "azure.traffic_manager": _traffic_manager,

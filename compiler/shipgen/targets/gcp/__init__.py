@@ -1,7 +1,7 @@
-"""Google Cloud: Cloud Run (shipgen's rollout script steps the traffic) and Cloud Deploy
-(`targets-cloud.md` §8-§10, §14). Settings shared with Azure live in `../gcp_azure/`.
+"""Google Cloud: Cloud Run and Traffic Director (shipgen's rollout script steps the traffic) and
+Cloud Deploy (`targets-cloud.md` §8-§10, §14). Settings shared with Azure live in `../gcp_azure/`.
 
-- `cloud_run.py`, `cloud_deploy.py`: one delivery module per platform;
+- `cloud_run.py`, `cloud_deploy.py`, `traffic_director.py`: one delivery module per platform;
 - `rollout.py`: the rollout model.
 """
 
@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from importlib import import_module
 
-PLATFORMS = {"gcp-cloud-run": "cloud_run", "gcp-cloud-deploy": "cloud_deploy"}
+PLATFORMS = {"gcp-cloud-run": "cloud_run", "gcp-cloud-deploy": "cloud_deploy",
+             "gcp-traffic-director": "traffic_director"}
 
 
 def delivery_module(release):

@@ -1,6 +1,8 @@
 """The rollout models of Google Cloud's targets (`targets-cloud.md` §8-§10, §14):
 
-- Cloud Run: the `rollout.sh` script shipgen generates (`../gcp_azure/rollout.py`);
+- Cloud Run and Traffic Director: the `rollout.sh` script shipgen generates (`../gcp_azure/rollout.py`);
+  on Traffic Director each step imports the URL map holding that step's backend-service weights,
+  which the proxies apply after the control plane pushes it (not counted: seconds, up to a minute);
 - Cloud Deploy: the rollout of the release to the pipeline's last target, where the spec's
   strategy runs. Its rules, as the model encodes them (t = 0 is the start of that rollout; the
   earlier targets were promoted before it): a target that requires approval waits for a person;
@@ -20,10 +22,19 @@ from ...rollout.model import PASSES, PERSON, READY, ROLLBACK, SMOKE, STOP, TIMER
 from ..gcp_azure.rollout import script_rollout
 
 
+TRAFFIC_DIRECTOR_ASSUMPTIONS = (
+    "Each step's URL map import returns once Traffic Director has it; the proxies apply the new weights when the "
+    "control plane pushes them (seconds, up to a minute), which the plan does not count.",
+)
+
+
 def rollout(release: Release) -> Rollout:
     gcp = release.platform.gcp
     if release.platform.kind == "gcp-cloud-run":
         return script_rollout(release, gcp.rollout, f"Cloud Run {release.strategy.type} (rollout.sh)")
+    if release.platform.kind == "gcp-traffic-director":
+        return script_rollout(release, gcp.rollout, f"Traffic Director {release.strategy.type}: URL map weights "
+                              "(rollout.sh)", assumptions=TRAFFIC_DIRECTOR_ASSUMPTIONS)
     return cloud_deploy_rollout(release)
 
 

@@ -22,12 +22,13 @@ from dataclasses import dataclass, replace
 
 from ...durations import human, seconds
 
-GCP_KINDS = ("gcp-cloud-run", "gcp-cloud-deploy")
+GCP_KINDS = ("gcp-cloud-run", "gcp-cloud-deploy", "gcp-traffic-director")
 AZURE_KINDS = ("azure-container-apps", "azure-app-service", "azure-traffic-manager")
 KINDS = GCP_KINDS + AZURE_KINDS
 PLATFORM_NAMES = {
     "gcp-cloud-run": "Cloud Run",
     "gcp-cloud-deploy": "Cloud Deploy",
+    "gcp-traffic-director": "Traffic Director",
     "azure-container-apps": "Azure Container Apps",
     "azure-app-service": "Azure App Service",
     "azure-traffic-manager": "Azure Traffic Manager",
@@ -37,16 +38,19 @@ SUB_SETTINGS = {
     "cloudRun": ("gcp", ("gcp-cloud-run", "gcp-cloud-deploy")),
     "cloudDeploy": ("gcp", ("gcp-cloud-deploy",)),
     "mesh": ("gcp", ("gcp-cloud-deploy",)),
+    "trafficDirector": ("gcp", ("gcp-traffic-director",)),
     "containerApp": ("azure", ("azure-container-apps",)),
     "appService": ("azure", ("azure-app-service",)),
     "trafficManager": ("azure", ("azure-traffic-manager",)),
 }
+TRAFFIC_DIRECTOR_COLORS = ("blue", "green")
 TRAFFIC_MANAGER_TOTAL_WEIGHT = 1000  # weights are integers 1-1000; the share is weight / sum
 RESOURCE_ID = re.compile(r"^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$")
 CLUSTER_PATH = re.compile(r"^projects/[^/]+/locations/[^/]+/clusters/[^/]+$")
 MAX_REVISION_NAME = 63
 CLOUD_RUN_RESERVED_ENV = ("PORT", "K_SERVICE", "K_REVISION", "K_CONFIGURATION")
 MAX_CONTAINER_APP_NAME = 32
+TRAFFIC_DIRECTOR_MAX_DRAIN_S = 3600  # connectionDraining.drainingTimeoutSec: 0-3600
 
 
 # ---------------------------------------------------------------------------- the model
@@ -143,6 +147,53 @@ class CloudDeploy:
 
 
 @dataclass(frozen=True)
+class BackendService:
+    """One color of a Traffic Director release: a global backend service and its backends."""
+
+    color: str  # blue | green
+    name: str
+    groups: tuple  # fully-qualified URLs of instance groups or network endpoint groups
+
+
+@dataclass(frozen=True)
+class OutlierDetection:
+    consecutive_errors: int
+    interval_s: int
+    base_ejection_s: int
+    max_ejection_percent: int
+
+
+@dataclass(frozen=True)
+class TrafficDirector:
+    """Traffic Director with the load-balancing APIs: a URL map weights two backend services."""
+
+    url_map: str
+    hosts: tuple
+    live: str  # the color serving now
+    backend_services: tuple  # of BackendService: blue, then green
+    health_check: str
+    max_rate_per_endpoint: int
+    draining_timeout_s: int  # connectionDraining.drainingTimeoutSec (service.drain)
+    outlier_detection: OutlierDetection
+    circuit_breakers: tuple  # ((API field, value), ...) in the spec's order; empty: no caps
+
+    @property
+    def new_color(self) -> str:
+        return "green" if self.live == "blue" else "blue"
+
+    def backend(self, color: str) -> BackendService:
+        return next(service for service in self.backend_services if service.color == color)
+
+    @property
+    def live_backend(self) -> BackendService:
+        return self.backend(self.live)
+
+    @property
+    def new_backend(self) -> BackendService:
+        return self.backend(self.new_color)
+
+
+@dataclass(frozen=True)
 class Gcp:
     project: str
     region: str
@@ -150,6 +201,7 @@ class Gcp:
     cloud_run: CloudRun
     cloud_deploy: CloudDeploy | None
     rollout: Rollout
+    traffic_director: TrafficDirector | None = None
 
 
 @dataclass(frozen=True)
@@ -238,7 +290,7 @@ def settle(reader, raw: dict, metadata, service, platform, strategy, rollback, s
     _warn_unevaluated_gates(reader, kind, rollback, smoke, rollout.gates, "on" in raw.get("rollback", {}))
     _warn_approval_timeout(reader, kind, strategy)
     if kind in GCP_KINDS:
-        settings = _gcp(reader, raw_platform, metadata, service, kind, strategy, rollout, rollback)
+        settings = _gcp(reader, raw_platform, metadata, service, kind, strategy, rollout, rollback, smoke)
         return replace(platform, gcp=settings, azure=None)
     settings = _azure(reader, raw_platform, metadata, service, kind, strategy, rollout)
     return replace(platform, gcp=None, azure=settings)
@@ -297,9 +349,23 @@ PLATFORM_METRICS = {
 }
 
 
+# Traffic Director's proxies are self-managed: Google Cloud records no request metric per backend
+# service for INTERNAL_SELF_MANAGED, so no built-in gate has a platform metric. A gate with its own
+# PromQL query is run as written against Managed Service for Prometheus (Cloud Monitoring's PromQL
+# API, the reader Cloud Run's gates use), `{{service}}` naming the new color's backend service.
+TRAFFIC_DIRECTOR_GATE_SOURCE = ("Managed Service for Prometheus (Cloud Monitoring PromQL API): the gate's query, "
+                                "{{service}} = the new backend service")
+
+
 def _script_gates(reader, kind: str, gates: tuple, rollback) -> tuple:
     """The gates of `rollback.on` that rollout.sh can read from the platform's own metrics: the
-    built-in ones (no query), which the platform measures in place of Prometheus."""
+    built-in ones (no query), which the platform measures in place of Prometheus; on Traffic
+    Director, the gates with their own PromQL query."""
+    if kind == "gcp-traffic-director":
+        return tuple(ScriptGate(gate.name, gate.metric, gate.percentile, gate.min, gate.max, gate.window_s,
+                                TRAFFIC_DIRECTOR_GATE_SOURCE) for gate in gates
+                     if gate.name in rollback.on and gate.query is not None and gate.provider == "prometheus"
+                     and (gate.min is not None or gate.max is not None))
     result = []
     for index, gate in enumerate(gates):
         source = PLATFORM_METRICS.get((kind, gate.metric))
@@ -338,7 +404,9 @@ def _warn_unevaluated_gates(reader, kind: str, rollback, smoke: tuple, judged: t
                 fix="add smoke tests, or a verify stanza for Cloud Deploy, to roll back without a person"
                 + ("" if kind not in ("gcp-cloud-run", "azure-container-apps") else
                    "; built-in gates (metric error-rate" + (" or latency" if kind == "gcp-cloud-run" else "")
-                   + ", no query) are read from the platform's metrics"))
+                   + ", no query) are read from the platform's metrics")
+                + ("; give a gate a PromQL query over Managed Service for Prometheus ({{service}} is the new "
+                   "backend service) and rollout.sh judges it" if kind == "gcp-traffic-director" else ""))
 
 
 def _warn_approval_timeout(reader, kind: str, strategy):
@@ -388,11 +456,15 @@ def _revision_suffix(reader, raw: dict, path: tuple, image: str) -> str:
 # ---------------------------------------------------------------------------- GCP
 
 
-def _gcp(reader, raw_platform: dict, metadata, service, kind: str, strategy, rollout: Rollout, rollback) -> Gcp:
+def _gcp(reader, raw_platform: dict, metadata, service, kind: str, strategy, rollout: Rollout, rollback,
+         smoke: tuple = ()) -> Gcp:
     raw = raw_platform.get("gcp", {})
     project, region = raw.get("project", ""), raw.get("region", "")
     run_raw = raw.get("cloudRun", {})
     path = ("platform", "gcp", "cloudRun")
+    if kind == "gcp-traffic-director":
+        director = _traffic_director(reader, raw, metadata, service, smoke)
+        return Gcp(project, region, raw.get("serviceAccount", ""), CloudRun("", "", ""), None, rollout, director)
     preview_tag = reader.get(run_raw, path, "previewTag", "preview", record=rollout.progressive)
     if kind == "gcp-cloud-run":
         cloud_run = _cloud_run(reader, run_raw, metadata, service, rollout, preview_tag)
@@ -409,6 +481,65 @@ def _gcp(reader, raw_platform: dict, metadata, service, kind: str, strategy, rol
                      "service has no port", fix="add service.ports, or use strategy.type rolling for a worker")
     _cloud_run_fit(reader, service, kind, cloud_deploy)
     return Gcp(project, region, raw.get("serviceAccount", ""), cloud_run, cloud_deploy, rollout)
+
+
+def _traffic_director(reader, raw_gcp: dict, metadata, service, smoke: tuple) -> TrafficDirector:
+    path = ("platform", "gcp", "trafficDirector")
+    raw = raw_gcp.get("trafficDirector")
+    if raw is None:
+        reader.error(("platform", "gcp"), "platform.kind gcp-traffic-director needs platform.gcp.trafficDirector with "
+                     "the blue and green backend services",
+                     fix="add trafficDirector: {live: blue, blue: {backendService: NAME, groups: [NEG URL]}, "
+                         "green: {...}}")
+        raw = {"live": "blue", "blue": {"backendService": "blue", "groups": []},
+               "green": {"backendService": "green", "groups": []}}
+    services = tuple(BackendService(color, raw[color]["backendService"], tuple(raw[color]["groups"]))
+                     for color in TRAFFIC_DIRECTOR_COLORS)
+    blue, green = services
+    if blue.name == green.name:
+        reader.error(path + ("green", "backendService"), f"blue and green name the same backend service {blue.name!r}: "
+                     "weights split traffic between two backend services")
+    shared = sorted(set(blue.groups) & set(green.groups))
+    if shared:
+        reader.error(path + ("green", "groups"), f"{shared[0]} serves both colors: each color needs its own groups, "
+                     "or the old and the new version share endpoints")
+    hosts = tuple(reader.get(raw, path, "hosts", [metadata.name]))
+    for index, host in enumerate(hosts):
+        if host in hosts[:index]:
+            reader.error(path + ("hosts", index), f"host {host!r} appears twice")
+    if "*" in hosts[0] and smoke:
+        reader.error(path + ("hosts", 0), f"rollout.sh sends the smoke tests to the first host, and {hosts[0]!r} is a "
+                     "wildcard", fix="put a concrete host name first")
+    if not service.ports:
+        reader.error(("service",), "Traffic Director routes requests to a port, and service.ports is empty",
+                     fix="add service.ports")
+    elif service.ports[0].protocol in ("tcp", "udp"):
+        reader.error(("service", "ports", 0, "protocol"), "a Traffic Director URL map routes HTTP, HTTP/2 and gRPC: "
+                     f"{service.ports[0].protocol} traffic has no weighted routes")
+    if service.drain_s > TRAFFIC_DIRECTOR_MAX_DRAIN_S:
+        reader.error(("service", "drain"), f"connection draining lasts at most {TRAFFIC_DIRECTOR_MAX_DRAIN_S} s on a "
+                     f"backend service: service.drain is {human(service.drain_s)}")
+    outlier_raw = raw.get("outlierDetection", {})
+    outlier_path = path + ("outlierDetection",)
+    outlier = OutlierDetection(
+        reader.get(outlier_raw, outlier_path, "consecutiveErrors", 5),
+        seconds(reader.get(outlier_raw, outlier_path, "interval", "10s")),
+        seconds(reader.get(outlier_raw, outlier_path, "baseEjectionTime", "30s")),
+        reader.get(outlier_raw, outlier_path, "maxEjectionPercent", 50))
+    if outlier.interval_s < 1 or outlier.base_ejection_s < 1:
+        reader.error(outlier_path, "outlier detection's interval and baseEjectionTime are at least 1 s")
+    breakers = tuple((key, value) for key, value in raw.get("circuitBreakers", {}).items())
+    return TrafficDirector(
+        url_map=reader.get(raw, path, "urlMap", metadata.name),
+        hosts=hosts,
+        live=raw["live"],
+        backend_services=services,
+        health_check=reader.get(raw, path, "healthCheck", metadata.name),
+        max_rate_per_endpoint=reader.get(raw, path, "maxRatePerEndpoint", 100),
+        draining_timeout_s=service.drain_s,
+        outlier_detection=outlier,
+        circuit_breakers=breakers,
+    )
 
 
 def _cloud_run(reader, raw: dict, metadata, service, rollout: Rollout, preview_tag: str) -> CloudRun:
