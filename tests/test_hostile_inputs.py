@@ -104,6 +104,21 @@ def test_a_hostile_value_is_refused_or_stays_data(field, target, base, path, wor
 ORACLE_FIELDS = (("metadata", "description"), ("gates", "*", "query"))
 
 
+def _judged_without_the_oracle(name: str, content: bytes) -> bool:
+    """The oracle has no validator for Traffic Director's backend services and URL maps: they are
+    checked here against the documented Compute API fields (tests/compute_api.py) instead."""
+    if "/traffic-director/" not in f"/{name}" or not name.endswith(".yaml"):
+        return False
+    import yaml
+
+    import compute_api
+
+    document = yaml.safe_load(content)
+    check = compute_api.url_map_problems if "/url-map-" in name else compute_api.backend_service_problems
+    assert check(document) == [], name
+    return True
+
+
 @pytest.mark.skipif(SKIP, reason=SKIP_REASON)
 def test_hostile_artifacts_pass_the_oracle(workspace, tmp_path):
     from shipgen.pipeline import build
@@ -123,6 +138,8 @@ def test_hostile_artifacts_pass_the_oracle(workspace, tmp_path):
                 continue
             for name, content in result.files.items():
                 if name.endswith(".svg"):
+                    continue
+                if _judged_without_the_oracle(name, content):
                     continue
                 target_file = tmp_path / field_name(field) / target.replace("/", "_") / payload_name / name
                 target_file.parent.mkdir(parents=True, exist_ok=True)
