@@ -390,7 +390,8 @@ def test_gates_without_a_query_are_not_evaluated_and_say_so(write_spec):
     ("groups:\n        - https://www.googleapis.com/compute/v1/projects/pay-prod/zones/europe-west1-b/instanceGroups",
      "groups:\n        - zones/europe-west1-b/instanceGroups", "does not match"),
     ("kind: gcp-traffic-director", "kind: gcp-cloud-run", "applies to platform.kind gcp-traffic-director"),
-    ("strategy:\n  type: canary", "strategy:\n  type: ab-test\n  match: [{header: x-beta, exact: 'on'}]\n  x:", ""),
+    ("  type: canary\n  steps: [{weight: 10, pause: 2m}, {weight: 50, pause: 2m}]", "  type: shadow",
+     "splits traffic by percentage only (it generates no header routes"),
 ])
 def test_what_traffic_director_cannot_do_is_a_located_error(write_spec, old, new, message):
     assert old in SPEC

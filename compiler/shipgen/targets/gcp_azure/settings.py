@@ -317,7 +317,9 @@ def _rollout(reader, kind: str, strategy) -> Rollout:
     name = PLATFORM_NAMES[kind]
     if strategy.type in ("ab-test", "shadow"):
         what = "send requests matching a header or cookie" if strategy.type == "ab-test" else "mirror requests"
-        reader.error(("strategy", "type"), f"{name} cannot {what}: it splits traffic by percentage only",
+        reason = ("shipgen's Traffic Director target splits traffic by percentage only (it generates no header "
+                  "routes or mirror policies)" if kind == "gcp-traffic-director" else "it splits traffic by percentage only")
+        reader.error(("strategy", "type"), f"{name} cannot {what}: {reason}",
                      fix="use strategy.type canary or blue-green, or platform.kind kubernetes with a mesh "
                          "(platform.traffic.provider istio or gateway-api)")
     if strategy.type == "canary":
