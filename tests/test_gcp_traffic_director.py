@@ -300,6 +300,31 @@ def test_without_automatic_rollback_a_failure_stops_where_it_is(write_spec, tmp_
     assert [path.name for path in imports] == ["url-map-0.yaml", "url-map-10.yaml"]
 
 
+def test_an_approval_stops_before_promotion_and_continue_finishes(write_spec, tmp_path):
+    text = SPEC.replace("  interval: 1m\n", "  interval: 1m\n  approval: {before: promotion, timeout: 1h, "
+                        "onTimeout: rollback}\n", 1)
+    script = _write(write_spec, tmp_path, text)
+    result, _, imports = _run(script, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert [path.name for path in imports] == ["url-map-0.yaml", "url-map-10.yaml", "url-map-50.yaml"]
+    assert "approval needed before promotion" in result.stdout
+    result, _, imports = _run(script, tmp_path, "continue")
+    assert result.returncode == 0, result.stderr
+    assert [path.name for path in imports] == ["url-map-100.yaml"]
+
+
+def test_a_rolling_release_switches_all_traffic_once_the_new_color_is_up(write_spec, tmp_path):
+    text = SPEC.replace("  type: canary\n  steps: [{weight: 10, pause: 2m}, {weight: 50, pause: 2m}]\n  interval: 1m\n",
+                        "  type: rolling\n")
+    script = _write(write_spec, tmp_path, text)
+    assert sorted(path.name for path in script.parent.glob("url-map-*")) == ["url-map-0.yaml", "url-map-100.yaml"]
+    result, _, imports = _run(script, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert [path.name for path in imports] == ["url-map-100.yaml"]
+    result, _, imports = _run(script, tmp_path, fail_from=100)
+    assert result.returncode == 1 and [path.name for path in imports] == ["url-map-100.yaml", "url-map-0.yaml"]
+
+
 def test_rollback_and_url_subcommands(write_spec, tmp_path):
     script = _write(write_spec, tmp_path)
     result, _, imports = _run(script, tmp_path, "rollback")
