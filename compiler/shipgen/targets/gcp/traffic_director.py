@@ -335,6 +335,12 @@ def notes(release: Release) -> tuple:
         "(connectionDraining, from service.drain).",
         f"After this release, set platform.gcp.trafficDirector.live to {director.new_color} in the spec.",
     ]
+    port = release.service.main_port
+    if port is not None and any("/instanceGroups/" in group for service in director.backend_services
+                                for group in service.groups):
+        result.append(f"Instance groups need the named port {port.name}:{port.port} (`gcloud compute instance-groups "
+                      f"set-named-ports GROUP --named-ports={port.name}:{port.port}`): the backend services send to "
+                      f"portName {port.name}.")
     if release.platform.gcp.rollout.gates:
         result.append(f"{FOLDER}/rollout.sh reads the gates from Managed Service for Prometheus (Cloud Monitoring's "
                       "PromQL API, with `gcloud auth print-access-token` and jq): the account needs "

@@ -1,6 +1,6 @@
-"""The rollout model of the `rollout.sh` script shipgen generates for Cloud Run, Container Apps,
-App Service and Traffic Manager (`common.rollout_script`), read from the traffic plan in
-`settings.Rollout` that the script is written from.
+"""The rollout model of the `rollout.sh` script shipgen generates for Cloud Run, Traffic Director,
+Container Apps, App Service and Traffic Manager (`common.rollout_script`), read from the traffic
+plan in `settings.Rollout` that the script is written from.
 
 The script's rules, as the model encodes them (t = 0 is `rollout.sh start`):
 - `deploy_new_version` starts the new revision (slot, endpoints) with no user traffic and
