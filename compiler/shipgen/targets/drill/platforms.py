@@ -453,8 +453,8 @@ roll_back() {
 
 FORCE_FAILING = r"""
 forced_failure_path() {  # a folder whose curl answers nothing, first on switch.sh's PATH: every smoke test
-  local folder  # and every gate it evaluates fails; the load balancer's own health checks are untouched
-  folder="$(mktemp -d)"
+  local folder="$DRILL_LOG.forced"  # and every gate it evaluates fails; the load balancer's health checks do not
+  mkdir -p "$folder"
   printf '#!/bin/sh\necho "drill: forced failure: curl $*" >&2\nexit 7\n' >"$folder/curl"
   chmod +x "$folder/curl"
   echo "$folder"
