@@ -513,8 +513,8 @@ roll_back() {{  # once switch.sh has stopped for a person (rollback.automatic is
 }}
 """
     instances = " ".join(quote(server) for colour in ("blue", "green") for server in vm.servers(colour))
-    lines = (f"production_instances=({instances})", f'url="${{DRILL_URL:-{_vm_url(vm.listen)}}}"',
-             f"path={quote(path)}")
+    lines = (f"production_instances=({instances})", f"default_url={quote(_vm_url(vm.listen))}",
+             'url="${DRILL_URL:-$default_url}"', f"path={quote(path)}")
     before = f"""\
 if [ ! -x "$DRILL_BUILD/{lb}/switch.sh" ]; then
   echo "drill: DRILL_BUILD has no {lb}/switch.sh: $DRILL_BUILD" >&2
@@ -554,7 +554,8 @@ fi"""
                    if lb == "haproxy" else ""),
         prepare=f"the drill build's {name} configured ({lb}/ installed as its RUNBOOK.md says) with its live colour "
                 f"serving the current version; the drill reads the load balancer through `{lb}/switch.sh status` "
-                f"and requests to `{path}` at `DRILL_URL` (default {_vm_url(vm.listen)}){expected}",
+                f"and a request through it to the first HTTP smoke test's path at `DRILL_URL` (default "
+                f"`{_vm_url(vm.listen)}`){expected}",
         functions=functions, variables=(("live", vm.live),), lines=lines, before=before)
 
 

@@ -16,7 +16,8 @@ set -euo pipefail
 
 live=green
 production_instances=(accounts-b1.internal:9000 accounts-b2.internal:9000 accounts-g1.internal:9000 accounts-g2.internal:9000)
-url="${DRILL_URL:-http://127.0.0.1:8080}"
+default_url=http://127.0.0.1:8080
+url="${DRILL_URL:-$default_url}"
 path=/ready
 production_place=production  # where the release itself runs: never drilled
 production=true

@@ -16,7 +16,8 @@ set -euo pipefail
 
 live=blue
 production_instances=(10.0.1.11:8080 10.0.1.12:8080 10.0.1.13:8080 10.0.2.11:8080 10.0.2.12:8080)
-url="${DRILL_URL:-http://127.0.0.1:80}"
+default_url=http://127.0.0.1:80
+url="${DRILL_URL:-$default_url}"
 path=/healthz/ready
 production_place=production  # where the release itself runs: never drilled
 production=true
