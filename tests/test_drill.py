@@ -160,6 +160,18 @@ def test_flagger_drill_fails_when_the_old_version_does_not_serve_again(tmp_path)
     assert result.returncode == 6, result.stdout + result.stderr
 
 
+def test_drill_that_cannot_tell_what_serves_stops_before_deploying(tmp_path):
+    """Exit 2 (not started), not the failing CLI's own code, which could read as another outcome."""
+    (tmp_path / "state").mkdir()
+    (tmp_path / "state" / "primary").mkdir()  # `cat` of it fails: kubectl cannot answer
+    script = _golden_folder(FLAGGER) / "drill" / "drill.sh"
+    result, state = _run_drill(script, tmp_path, "kubectl", KUBECTL, "rollback", DRILL_NAMESPACE="shop-drill",
+                               DRILL_IMAGE="registry.example.com/storefront:broken")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "cannot tell what serves now" in result.stderr
+    assert "set image" not in (state / "log").read_text()
+
+
 def test_drill_refuses_the_production_namespace_before_deploying(tmp_path):
     result, state = _flagger_drill(tmp_path, "rollback", DRILL_NAMESPACE="shop")
     assert result.returncode == 2

@@ -142,7 +142,10 @@ if ! switch status >/dev/null; then
   echo "drill: cannot read the load balancer of DRILL_BUILD (haproxy/switch.sh status)" >&2
   exit 2
 fi
-old="$(serving)"
+if ! old="$(serving)"; then
+  echo "drill: cannot tell what serves now (nothing was deployed)" >&2
+  exit 2
+fi
 echo "drill: serving before: $old"
 SECONDS=0
 deploy_failing
