@@ -60,9 +60,12 @@ def test_drill_page_snapshot(run_shipgen, snapshot):
 
 
 def test_drill_takes_exactly_one_release(run_shipgen):
+    """examples/ holds every release of golden/ (test_golden): the refusal names each of them."""
+    releases = sorted(f"{path.parent.parent.name}/{path.parent.name}" for path in GOLDEN.glob("*/*/PLAN.md"))
     result = run_shipgen("drill", ROOT / "examples")
     assert result.exit_code == 2
-    assert "give one release spec (found 30" in result.stderr
+    assert len(releases) > len(EXAMPLES)  # examples/ has folders of specs too
+    assert f"give one release spec (found {len(releases)}: {', '.join(releases)})" in result.stderr
 
 
 def test_drill_reports_a_bad_spec_as_a_located_error(write_spec, run_shipgen):
@@ -157,6 +160,18 @@ def test_flagger_drill_fails_when_the_old_version_does_not_serve_again(tmp_path)
     assert result.returncode == 6, result.stdout + result.stderr
 
 
+def test_drill_that_cannot_tell_what_serves_stops_before_deploying(tmp_path):
+    """Exit 2 (not started), not the failing CLI's own code, which could read as another outcome."""
+    (tmp_path / "state").mkdir()
+    (tmp_path / "state" / "primary").mkdir()  # `cat` of it fails: kubectl cannot answer
+    script = _golden_folder(FLAGGER) / "drill" / "drill.sh"
+    result, state = _run_drill(script, tmp_path, "kubectl", KUBECTL, "rollback", DRILL_NAMESPACE="shop-drill",
+                               DRILL_IMAGE="registry.example.com/storefront:broken")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "cannot tell what serves now" in result.stderr
+    assert "set image" not in (state / "log").read_text()
+
+
 def test_drill_refuses_the_production_namespace_before_deploying(tmp_path):
     result, state = _flagger_drill(tmp_path, "rollback", DRILL_NAMESPACE="shop")
     assert result.returncode == 2
@@ -208,3 +223,42 @@ def test_lambda_drill_forces_the_alarms_and_passes_on_the_rollback(tmp_path):
 def test_lambda_drill_fails_when_codedeploy_completes_the_bad_deployment(tmp_path):
     result, _ = _lambda_drill(tmp_path, "promote")
     assert result.returncode == 4, result.stdout + result.stderr
+
+
+# --------------------------------------------------------------------- drills whose controller is a shipgen script
+
+SCRIPT_DRILLS = sorted(path for path in GOLDEN.glob("*/*/drill/drill.sh")
+                       if '/rollout.sh" start' in path.read_text())
+SERVING = '#!/usr/bin/env bash\necho "$* " >>"$STATE/log"\ncat "$STATE/serving"\n'
+
+
+@pytest.mark.parametrize("outcome", ["rolled-back", "promoted"])
+@pytest.mark.parametrize("script", SCRIPT_DRILLS, ids=lambda path: path.parent.parent.name)
+def test_a_rollout_script_that_exits_non_zero_is_a_verdict_not_the_end_of_the_drill(script, outcome, tmp_path):
+    """The rollout script's failure is what the drill expects: under `set -e` it must still record
+    its exit status, so the drill tells the rollback apart instead of timing out."""
+    assert len(SCRIPT_DRILLS) >= 4  # Cloud Run, Container Apps, App Service, Traffic Manager
+    folder = re.search(r'"\$DRILL_BUILD/([a-z-]+)/rollout\.sh" start', script.read_text()).group(1)
+    build = tmp_path / "build" / folder
+    build.mkdir(parents=True)
+    body = ('echo "rolling back: smoke tests failed"; exit 1' if outcome == "rolled-back" else
+            'echo "done"; exit 0')
+    (build / "rollout.sh").write_text(f"#!/usr/bin/env bash\n{body}\n")
+    (build / "rollout.sh").chmod(0o755)
+    (tmp_path / "state").mkdir()
+    (tmp_path / "state" / "serving").write_text("old\n")
+    stubs = tmp_path / "stubs"
+    stubs.mkdir()
+    for name in ("gcloud", "az"):
+        (stubs / name).write_text(SERVING)
+        (stubs / name).chmod(0o755)
+    environment = dict(os.environ, PATH=f"{stubs}:{os.environ['PATH']}", STATE=str(tmp_path / "state"),
+                       DRILL_POLL_S="0.1", DRILL_LOG=str(tmp_path / "drill.log"), DRILL_TIMEOUT_S="5",
+                       DRILL_BUILD=str(tmp_path / "build"), DRILL_PROJECT="drill-project",
+                       DRILL_RESOURCE_GROUP="drill-group")
+    result = subprocess.run(["bash", str(script)], capture_output=True, text=True, env=environment, timeout=60)
+    if outcome == "rolled-back":
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "drill: PASSED: rolled back" in result.stdout
+    else:
+        assert result.returncode == 4, result.stdout + result.stderr

@@ -130,3 +130,104 @@ def test_switch_script_quotes_spec_values_and_passes_shellcheck(write_spec, lb, 
     words = subprocess.run(["bash", "-c", f"printf '%s\\n' {call}"],
                            capture_output=True, text=True, cwd=tmp_path).stdout.splitlines()
     assert hostile in words and not (tmp_path / "pwned").exists()
+
+
+# --------------------------------------------------------------------- switch.sh agrees with the rollout model
+
+SWITCH_STUBS = {
+    # a clock in a file: `sleep N` moves it on by N seconds at once
+    "sleep": 'echo $(( $(cat "$STATE/clock") + ${1%s} )) >"$STATE/clock"\n',
+    # smoke tests answer 200 and gates 0 when healthy; Prometheus answers nothing unless healthy; the
+    # smoke tests fail when the version fails
+    "curl": r'''echo "$(cat "$STATE/clock") curl $*" >>"$STATE/log"
+case "$*" in
+  *"/api/v1/query"*) if [ "$OUTCOME" != healthy ]; then exit 22; fi; echo '{"data":{"result":[{"value":[0,"0"]}]}}' ;;
+  *) if [ "$OUTCOME" = fail ]; then echo 500; else echo 200; fi ;;
+esac
+''',
+    # HAProxy's runtime API: every server up; a change answers nothing
+    "socat": r'''command="$(cat)"
+case "$command" in
+  "show servers state"*) printf '1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight\n'
+    for name in blue-1 blue-2 blue-3 green-1 green-2; do echo "3 b 1 $name 127.0.0.1 2 0 100"; done ;;
+esac
+''',
+    "nginx": "exit 0\n",
+}
+
+
+def _switch_build(spec_path, tmp_path):
+    """The example built with every file the script writes under tmp_path."""
+    from ruamel.yaml import YAML
+
+    document = YAML(typ="rt", pure=True).load(spec_path.read_text())
+    vm = document["platform"]["vm"]
+    if vm["loadBalancer"] == "haproxy":
+        vm["haproxy"] = {"stateFile": str(tmp_path / "server-state"), "runtimeApi": str(tmp_path / "admin.sock")}
+    else:
+        vm["nginx"] = {"config": str(tmp_path / "site.conf"), "mainConfig": str(tmp_path / "nginx.conf")}
+    return document
+
+
+def _run_switch_on_stubs(document, tmp_path, outcome):
+    import json
+    import os
+
+    from vm_live_support import write_build
+
+    spec = tmp_path / "release.yaml"
+    spec.write_text(json.dumps(document))
+    folder = write_build(spec, tmp_path / "out")
+    stubs, state = tmp_path / "stubs", tmp_path / "state"
+    stubs.mkdir()
+    state.mkdir()
+    (state / "clock").write_text("0\n")
+    for name, body in SWITCH_STUBS.items():
+        (stubs / name).write_text("#!/usr/bin/env bash\n" + body)
+        (stubs / name).chmod(0o755)
+    lb = document["platform"]["vm"]["loadBalancer"]
+    env = dict(os.environ, PATH=f"{stubs}:{os.environ['PATH']}", STATE=str(state), OUTCOME=outcome)
+    result = subprocess.run([str(folder / lb / "switch.sh"), "start"], capture_output=True, text=True, env=env,
+                            timeout=60)
+    log = (state / "log").read_text().splitlines() if (state / "log").exists() else []
+    smoke_times = sorted({int(line.split()[0]) for line in log if "/api/v1/query" not in line})
+    return result, int((state / "clock").read_text()), smoke_times
+
+
+VARIANTS = {
+    "haproxy-canary": ("vm-haproxy-canary.yaml", {}),
+    "nginx-blue-green": ("vm-nginx-blue-green.yaml", {}),
+    # a hold that is no multiple of the interval, one failure tolerated
+    "uneven-hold": ("vm-haproxy-canary.yaml", {"strategy": {"type": "canary", "interval": "1m",
+                                                            "steps": [{"weight": 20, "pause": "150s"}]},
+                                               "rollback": {"automatic": True, "on": ["error-rate", "latency"],
+                                                            "maxFailedChecks": 1, "lastTested": "2026-11-20"}}),
+}
+
+
+@pytest.mark.parametrize("outcome", ["healthy", "fail", "gates-fail"])
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_switch_script_checks_and_gives_up_when_the_rollout_model_says(variant, outcome, tmp_path):
+    """The generated switch.sh, run on stubs with a clock, checks at the model's times and rolls
+    back (or completes) at the time `shipgen plan` simulates."""
+    from conftest import ROOT
+    from shipgen.rollout.simulate import FAIL_AT, FAIL_FROM_START, HEALTHY, Scenario, simulate
+
+    example, changes = VARIANTS[variant]
+    document = _switch_build(ROOT / "examples" / example, tmp_path)
+    document.update(changes)
+    result, clock, smoke_times = _run_switch_on_stubs(document, tmp_path, outcome)
+    spec = tmp_path / "release.yaml"
+    scenario = {"healthy": Scenario(HEALTHY), "fail": Scenario(FAIL_FROM_START),
+                "gates-fail": Scenario(FAIL_AT, fail_at_s=0)}[outcome]
+    plan = simulate(rollout_of(release_from(spec)), scenario)
+    checks = sorted({event.t_s for event in plan.events if event.kind == "check"})
+    assert smoke_times == checks, result.stdout + result.stderr
+    assert clock == plan.end_s
+    if outcome == "healthy":
+        assert plan.outcome == "promoted" and result.returncode == 0, result.stdout + result.stderr
+    else:
+        failed = [event for event in plan.events if event.kind == "check" and event.result == "fail"]
+        assert plan.outcome == "rolled-back" and result.returncode == 1, result.stdout + result.stderr
+        assert result.stderr.count("check failed at") == len(failed)
+        assert "rolling back:" in result.stderr

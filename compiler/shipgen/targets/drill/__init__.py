@@ -27,7 +27,7 @@ class DrillTiming(NamedTuple):
 
 
 def applies(release: Release) -> bool:
-    """Every delivery target with a drill in `platforms.py` (services on VMs have none yet)."""
+    """Every delivery target with a drill in `platforms.py`."""
     from .. import delivery_target
     from .platforms import has_drill
 

@@ -316,18 +316,18 @@ roll_back() {
 
 # ------------------------------------------------------------------------------ GCP and Azure
 
-def _script_platform(release: Release, folder: str, controller: str, place: str, place_what: str,
-                     production_place: str, serving: str, tools: tuple, variables: tuple) -> DrillPlatform:
-    functions = f"""\
-serving() {{
-  {serving}
-}}
+def _in_background(call: str, path: str = "") -> str:
+    """Bash: run a shipgen script (the controller) in the background, its output in DRILL_LOG and
+    its exit status in DRILL_LOG.status. The script's failure is the verdict the drill expects, so
+    it is caught (`|| status=$?`): under `set -e` a bare failing command would end the subshell
+    before the status is written, and the drill would wait for a verdict that never comes."""
+    env = f'PATH="{path}" ' if path else ""
+    return (f'( status=0; {env}{call} >"$DRILL_LOG" 2>&1 || status=$?; echo "$status" >"$DRILL_LOG.status" ) &\n'
+            "  controller_pid=$!")
 
-deploy_failing() {{  # the drill build's rollout script is the controller; its exit status is the verdict
-  ( "$DRILL_BUILD/{folder}/rollout.sh" start >"$DRILL_LOG" 2>&1; echo "$?" >"$DRILL_LOG.status" ) &
-}}
 
-verdict() {{
+SCRIPT_VERDICT = """\
+verdict() {  # from the script's exit status and output: 'rolling back' is what it prints when it does
   if [ ! -s "$DRILL_LOG.status" ]; then
     state=running
   elif [ "$(cat "$DRILL_LOG.status")" = 0 ]; then
@@ -337,9 +337,24 @@ verdict() {{
   else
     state=halted
   fi
+}
+"""
+
+
+def _script_platform(release: Release, folder: str, controller: str, place: str, place_what: str,
+                     production_place: str, serving: str, tools: tuple, variables: tuple) -> DrillPlatform:
+    functions = f"""\
+serving() {{
+  {serving}
 }}
 
-roll_back() {{
+deploy_failing() {{  # the drill build's rollout script is the controller; its exit status is the verdict
+  {_in_background(f'"$DRILL_BUILD/{folder}/rollout.sh" start')}
+}}
+
+{SCRIPT_VERDICT}
+roll_back() {{  # once the rollout script has stopped (it does, its checks failing), as a person would
+  wait "$controller_pid" || true
   "$DRILL_BUILD/{folder}/rollout.sh" rollback
 }}
 """
@@ -443,6 +458,116 @@ roll_back() {
                          functions=functions, variables=(("pipeline", deploy.pipeline), ("region", stage.region)))
 
 
+# ------------------------------------------------------------------------------ VMs behind HAProxy or nginx
+
+FORCE_FAILING = r"""
+forced_failure_path() {  # a folder whose curl answers nothing, first on switch.sh's PATH: every smoke test
+  local folder="$DRILL_LOG.forced"  # and every gate it evaluates fails; the load balancer's health checks do not
+  mkdir -p "$folder"
+  printf '#!/bin/sh\necho "drill: forced failure: curl $*" >&2\nexit 7\n' >"$folder/curl"
+  chmod +x "$folder/curl"
+  echo "$folder"
+}
+"""
+
+HAPROXY_COLOURS = ("switch status | awk '$3 == \"op=2\" && $4 == \"admin=0\" && $5 != \"weight=0\" "
+                   "{ sub(/-[0-9]+$/, \"\", $1); print $1 }' | sort -u | paste -s -d ' ' -")
+NGINX_COLOURS = "switch status"
+
+
+def _vm_url(listen: str) -> str:
+    """The load balancer's own address, from the machine it runs on."""
+    host, _, port = listen.rpartition(":")
+    host = {"*": "127.0.0.1", "0.0.0.0": "127.0.0.1", "[::]": "[::1]"}.get(host, host)
+    return f"http://{host}:{port}"
+
+
+def _vm(release: Release) -> DrillPlatform:
+    from ..vm.settings import LOAD_BALANCERS
+
+    vm = release.platform.vm
+    lb = vm.load_balancer
+    http_tests = [test for test in release.smoke if test.http_path is not None]
+    path, expect = (http_tests[0].http_path, str(http_tests[0].expect)) if http_tests else ("/", "")
+    colours = HAPROXY_COLOURS if lb == "haproxy" else NGINX_COLOURS
+    colours_what = ("the colours HAProxy sends requests to (runtime API: up, not drained, weight above 0)"
+                    if lb == "haproxy" else "the share nginx has installed (switch.sh status)")
+    functions = f"""\
+switch() {{  # the drill build's switch.sh: the controller
+  "$DRILL_BUILD/{lb}/switch.sh" "$@"
+}}
+
+answer() {{  # what a request through the load balancer gets
+  curl --silent --output /dev/null --write-out '%{{http_code}}' --max-time 10 "$url$path" || true
+}}
+
+serving() {{  # {colours_what}, and the answer through it
+  local colours
+  colours="$({colours})"
+  echo "$colours; GET $path through the load balancer: $(answer)"
+}}
+{FORCE_FAILING}
+deploy_failing() {{  # switch.sh start, in the background; its exit status and output are the verdict
+  local path_for_switch="$PATH"
+  if [ "$DRILL_FAILING" = forced ]; then
+    path_for_switch="$(forced_failure_path):$PATH"
+  fi
+  {_in_background('switch start', '$path_for_switch')}
+}}
+
+{SCRIPT_VERDICT}
+roll_back() {{  # once switch.sh has stopped for a person (rollback.automatic is false), as the runbook says
+  wait "$controller_pid" || true
+  switch rollback "$live"
+}}
+"""
+    instances = " ".join(quote(server) for colour in ("blue", "green") for server in vm.servers(colour))
+    lines = (f"production_instances=({instances})", f"default_url={quote(_vm_url(vm.listen))}",
+             'url="${DRILL_URL:-$default_url}"', f"path={quote(path)}")
+    before = f"""\
+if [ ! -x "$DRILL_BUILD/{lb}/switch.sh" ]; then
+  echo "drill: DRILL_BUILD has no {lb}/switch.sh: $DRILL_BUILD" >&2
+  exit 2
+fi
+case "${{DRILL_FAILING:=forced}}" in
+  forced | version) ;;
+  *) echo "drill: DRILL_FAILING is forced or version, not '$DRILL_FAILING'" >&2; exit 2 ;;
+esac
+if [ "$production" = true ]; then
+  for instance in "${{production_instances[@]}}"; do
+    if grep --quiet --recursive --word-regexp --fixed-strings -- "$instance" "$DRILL_BUILD/{lb}"; then
+      echo "drill: the load balancer of DRILL_BUILD sends requests to $instance, where the release runs in" \\
+        "production; drill elsewhere" >&2
+      exit 2
+    fi
+  done
+fi
+if ! switch status >/dev/null; then
+  echo "drill: cannot read the load balancer of DRILL_BUILD ({lb}/switch.sh status)" >&2
+  exit 2
+fi"""
+    tools = ("curl",) + (("jq",) if release.rollback_gates else ()) + (("socat",) if lb == "haproxy" else ("nginx",))
+    name = LOAD_BALANCERS[lb]
+    expected = f" (it answers {expect} when the old version serves)" if expect else ""
+    return DrillPlatform(
+        f"{name} blue/green ({lb}/switch.sh)", tools, "DRILL_ENVIRONMENT",
+        "environment", release.metadata.environment,
+        inputs=(("DRILL_BUILD", f"the release folder of a build of this spec for that environment (holding "
+                                f"{lb}/switch.sh), on the machine of its {name}; none of its instances may be "
+                                "an instance of this release"),),
+        failing=f"`{lb}/switch.sh start` of the drill build, from its live colour to the other, with every check "
+                "failing: by default (`DRILL_FAILING=forced`) each smoke test and gate the script evaluates gets no "
+                "answer (a `curl` that answers nothing comes first on its PATH); with `DRILL_FAILING=version` the "
+                "other colour runs a deliberately failing version that fails the smoke tests"
+                + (" (and still passes HAProxy's health checks, else switch.sh stops before any check)"
+                   if lb == "haproxy" else ""),
+        prepare=f"the drill build's {name} configured ({lb}/ installed as its RUNBOOK.md says) with its live colour "
+                f"serving the current version; the drill reads the load balancer through `{lb}/switch.sh status` "
+                f"and a request through it to the first HTTP smoke test's path at `DRILL_URL` (default "
+                f"`{_vm_url(vm.listen)}`){expected}",
+        functions=functions, variables=(("live", vm.live),), lines=lines, before=before)
+
+
 _BUILDERS = {
     "kubernetes.manifests": _deployment,
     "flagger.target": _flagger,
@@ -456,4 +581,6 @@ _BUILDERS = {
     "azure.container_apps": _container_apps,
     "azure.app_service": _app_service,
     "azure.traffic_manager": _traffic_manager,
+    "vm.haproxy": _vm,
+    "vm.nginx": _vm,
 }

@@ -120,7 +120,10 @@ def drill_script(release, platform, expected_s: int | None, margin_s: int, modul
     if platform.before:
         lines.append(platform.before)
     lines += [
-        'old="$(serving)"',
+        'if ! old="$(serving)"; then',
+        '  echo "drill: cannot tell what serves now (nothing was deployed)" >&2',
+        "  exit 2",
+        "fi",
         'echo "drill: serving before: $old"',
         "SECONDS=0",
         "deploy_failing",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from ...durations import human
 from ...model import Release
 from ...shell import command
-from .script import checked_gates
+from .script import checked_gates, pre_traffic_check
 
 
 def plan_text(release: Release) -> str:
@@ -50,7 +50,9 @@ def automatic_rollback(release: Release, script: str) -> str:
         return ""
     what = " and ".join(part for part in (f"the gates {', '.join(gate.name for gate in gates)}" if gates else "",
                                           f"{len(release.smoke)} smoke test(s)" if release.smoke else "") if part)
-    return (f"{script} evaluates {what} every {human(vm.check_interval_s)} while a share is held and, after "
+    before = (f"runs the smoke tests against each {vm.new} instance before any traffic (again every "
+              f"{human(vm.check_interval_s)} until they pass), then " if pre_traffic_check(release) else "")
+    return (f"{script} {before}evaluates {what} every {human(vm.check_interval_s)} while a share is held and, after "
             f"{release.rollback.max_failed_checks + 1} failed checks in a row, sends all traffic back to {vm.live} "
             "and exits 1. Nothing watches once the script has finished.")
 

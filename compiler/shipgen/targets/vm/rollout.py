@@ -4,7 +4,9 @@ in `settings.Vm` that the script is written from.
 The script's rules, as the model encodes them (t = 0 is `switch.sh start`):
 - the new colour's instances are already deployed (by configuration management) and get no
   requests; the script waits for HAProxy's health checks (nginx: none) and runs the smoke tests
-  once against each instance directly;
+  against each instance directly (`script.pre_traffic_check`): at once, then every
+  `strategy.interval` until they pass, counted like any other check (a failure with no traffic
+  on the new colour gives up as well: its "rollback" keeps all traffic where it is);
 - each step sets its share (the integer weights' real share, `settings.weights`) and holds it;
   every `strategy.interval` while it holds, the smoke tests and the gates of `rollback.on`
   (Prometheus; no data fails) are checked; a step is left only when its time is up *and* the
@@ -19,7 +21,7 @@ from __future__ import annotations
 from ...durations import human
 from ...model import Release
 from ...rollout.model import METRIC, READY, ROLLBACK, SMOKE, STOP, TIMER, Check, Phase, Rollback, Rollout
-from .script import checked_gates
+from .script import checked_gates, pre_traffic_check
 from .settings import LOAD_BALANCERS
 
 COUNTER = "failures"  # the script's one counter of failed checks in a row
@@ -36,6 +38,13 @@ def rollout(release: Release) -> Rollout:
     phases = [Phase(f"{vm.new} instances up beside {vm.live} (no traffic)", 0, READY, spec_path=("platform", "vm"))]
     checks = []
     window = max((gate.window_s for gate in checked_gates(release)), default=0)
+    if pre_traffic_check(release):
+        phases.append(Phase(f"smoke tests of each {vm.new} instance, directly (no traffic)", 0, TIMER,
+                            until_healthy=True, spec_path=("smoke",)))
+        checks.append(Check(f"smoke tests of {vm.new}", SMOKE, tests, f"{script} smoke tests", 1, 1,
+                            interval_s=interval, first_s=0, failure_limit=limit, consecutive=True, counter=COUNTER,
+                            on_failure=on_failure, spec_path=("smoke",),
+                            rule="once before any traffic, then every interval until they pass"))
     for step in vm.steps:
         share = vm.weights(vm.new, step.percent).actual_percent
         index = len(phases)

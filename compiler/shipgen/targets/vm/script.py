@@ -91,13 +91,20 @@ check() {  # check PERCENT: the smoke tests, and the gates once the new colour h
   fi
 }
 
-hold() {  # hold PERCENT SECONDS: keep the share, checking every $interval s; leave only when healthy
-  local remaining="$2" pause
-  while [ "$remaining" -gt 0 ] || [ "$failures" -gt 0 ]; do
-    pause=$((remaining > 0 && remaining < interval ? remaining : interval))
-    echo "holding at $1% on $new: next check in $pause s"
-    sleep "$pause"
-    remaining=$((remaining > pause ? remaining - pause : 0))
+hold() {  # hold PERCENT SECONDS: keep the share; a check every $interval s (the first after SECONDS when that is
+  # shorter); leave once the time is up and the last check passed (the rollout model's rule, rollout.py)
+  local elapsed=0 next
+  next=$(($2 > 0 && $2 < interval ? $2 : interval))
+  while [ "$elapsed" -lt "$2" ] || [ "$failures" -gt 0 ]; do
+    if [ "$failures" -eq 0 ] && [ "$2" -lt "$next" ]; then
+      echo "holding at $1% on $new: $(($2 - elapsed)) s left, no check due before"
+      sleep "$(($2 - elapsed))"
+      return 0
+    fi
+    echo "holding at $1% on $new: next check in $((next - elapsed)) s"
+    sleep "$((next - elapsed))"
+    elapsed="$next"
+    next=$((next + interval))
     check "$1"
   done
 }
@@ -162,10 +169,10 @@ def switch_script(release: Release, summary: str, variables: tuple, functions: s
         '  old="$(other "$new")"',
         '  echo "switching from $old to $new"',
         '  wait_ready "$new"',
-        "  # the new colour has no user traffic yet: test each of its instances directly",
-        "  check 0",
-        "  hold 0 0",
     ]
+    if pre_traffic_check(release):
+        lines += ["  # the new colour has no user traffic yet: test each of its instances directly, until they pass",
+                  "  check 0", "  hold 0 0"]
     for index, step in enumerate(vm.steps):
         lines.append(f"  # step {index + 1} of {len(vm.steps)}: {step.percent}% of traffic"
                      + (f" for {human(step.hold_s)}" if step.hold_s else ""))
@@ -184,6 +191,13 @@ def switch_script(release: Release, summary: str, variables: tuple, functions: s
         f"|{usage}" for _, _, usage in extra_commands)
     lines += [f'  *) echo "usage: $0 [{usage}]" >&2; exit 2 ;;', "esac"]
     return "\n".join(lines) + "\n"
+
+
+def pre_traffic_check(release: Release) -> bool:
+    """Whether `start` runs the smoke tests against the new colour's instances before any traffic
+    (again every interval until they pass): when the spec has smoke tests. The rollout model reads
+    this too."""
+    return bool(release.smoke)
 
 
 def checked_gates(release: Release) -> tuple:

@@ -165,13 +165,20 @@ check() {  # check PERCENT: the smoke tests, and the gates once the new colour h
   fi
 }
 
-hold() {  # hold PERCENT SECONDS: keep the share, checking every $interval s; leave only when healthy
-  local remaining="$2" pause
-  while [ "$remaining" -gt 0 ] || [ "$failures" -gt 0 ]; do
-    pause=$((remaining > 0 && remaining < interval ? remaining : interval))
-    echo "holding at $1% on $new: next check in $pause s"
-    sleep "$pause"
-    remaining=$((remaining > pause ? remaining - pause : 0))
+hold() {  # hold PERCENT SECONDS: keep the share; a check every $interval s (the first after SECONDS when that is
+  # shorter); leave once the time is up and the last check passed (the rollout model's rule, rollout.py)
+  local elapsed=0 next
+  next=$(($2 > 0 && $2 < interval ? $2 : interval))
+  while [ "$elapsed" -lt "$2" ] || [ "$failures" -gt 0 ]; do
+    if [ "$failures" -eq 0 ] && [ "$2" -lt "$next" ]; then
+      echo "holding at $1% on $new: $(($2 - elapsed)) s left, no check due before"
+      sleep "$(($2 - elapsed))"
+      return 0
+    fi
+    echo "holding at $1% on $new: next check in $((next - elapsed)) s"
+    sleep "$((next - elapsed))"
+    elapsed="$next"
+    next=$((next + interval))
     check "$1"
   done
 }
@@ -187,7 +194,7 @@ start() {
   old="$(other "$new")"
   echo "switching from $old to $new"
   wait_ready "$new"
-  # the new colour has no user traffic yet: test each of its instances directly
+  # the new colour has no user traffic yet: test each of its instances directly, until they pass
   check 0
   hold 0 0
   # step 1 of 1: 100% of traffic for 5 min

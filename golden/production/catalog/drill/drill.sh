@@ -30,10 +30,11 @@ serving() {
 }
 
 deploy_failing() {  # the drill build's rollout script is the controller; its exit status is the verdict
-  ( "$DRILL_BUILD/cloud-run/rollout.sh" start >"$DRILL_LOG" 2>&1; echo "$?" >"$DRILL_LOG.status" ) &
+  ( status=0; "$DRILL_BUILD/cloud-run/rollout.sh" start >"$DRILL_LOG" 2>&1 || status=$?; echo "$status" >"$DRILL_LOG.status" ) &
+  controller_pid=$!
 }
 
-verdict() {
+verdict() {  # from the script's exit status and output: 'rolling back' is what it prints when it does
   if [ ! -s "$DRILL_LOG.status" ]; then
     state=running
   elif [ "$(cat "$DRILL_LOG.status")" = 0 ]; then
@@ -45,7 +46,8 @@ verdict() {
   fi
 }
 
-roll_back() {
+roll_back() {  # once the rollout script has stopped (it does, its checks failing), as a person would
+  wait "$controller_pid" || true
   "$DRILL_BUILD/cloud-run/rollout.sh" rollback
 }
 
@@ -93,7 +95,10 @@ if [ "$production" = true ] && [ "$DRILL_PROJECT" = "$production_place" ]; then
   exit 2
 fi
 
-old="$(serving)"
+if ! old="$(serving)"; then
+  echo "drill: cannot tell what serves now (nothing was deployed)" >&2
+  exit 2
+fi
 echo "drill: serving before: $old"
 SECONDS=0
 deploy_failing

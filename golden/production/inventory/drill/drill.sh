@@ -99,7 +99,10 @@ if [ "$production" = true ] && [ "$DRILL_PROJECT" = "$production_place" ]; then
   exit 2
 fi
 
-old="$(serving)"
+if ! old="$(serving)"; then
+  echo "drill: cannot tell what serves now (nothing was deployed)" >&2
+  exit 2
+fi
 echo "drill: serving before: $old"
 SECONDS=0
 deploy_failing

@@ -90,7 +90,10 @@ if [ "$production" = true ] && [ "$DRILL_NAMESPACE" = "$production_place" ]; the
   exit 2
 fi
 
-old="$(serving)"
+if ! old="$(serving)"; then
+  echo "drill: cannot tell what serves now (nothing was deployed)" >&2
+  exit 2
+fi
 echo "drill: serving before: $old"
 SECONDS=0
 deploy_failing

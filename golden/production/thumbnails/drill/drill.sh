@@ -117,7 +117,10 @@ if [ "$production" = true ] && [ "$DRILL_ENVIRONMENT" = "$production_place" ]; t
 fi
 
 before_deployment="$(latest_deployment)"
-old="$(serving)"
+if ! old="$(serving)"; then
+  echo "drill: cannot tell what serves now (nothing was deployed)" >&2
+  exit 2
+fi
 echo "drill: serving before: $old"
 SECONDS=0
 deploy_failing
