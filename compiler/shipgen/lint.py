@@ -173,15 +173,14 @@ def _suppressed(findings: list, checked, config, settings: LintSettings, policie
 
 
 def model_json(value, field_names: dict | None = None):
-    """A model value as JSON data: dataclasses become objects with camelCase keys, tuples lists,
-    and the sorted (key, value) pairs of labels, env and platform settings become objects.
-    `field_names` (class -> [(attribute, key)]) may be shared by calls, to work them out once."""
+    """A model value as JSON data: records (the model's NamedTuples, the platform settings'
+    dataclasses) become objects with camelCase keys, tuples lists, and the sorted (key, value)
+    pairs of labels, env and platform settings become objects. `field_names` (class ->
+    [(attribute, key)]) may be shared by calls, to work them out once."""
     if field_names is None:
         field_names = {}
-    if dataclasses.is_dataclass(value):
-        names = field_names.get(type(value))
-        if names is None:
-            names = field_names[type(value)] = [(item.name, _camel(item.name)) for item in dataclasses.fields(value)]
+    names = _record_fields(value, field_names)
+    if names is not None:
         result = {}
         for name, key in names:
             content = getattr(value, name)
@@ -199,6 +198,22 @@ def model_json(value, field_names: dict | None = None):
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     return str(value)
+
+
+def _record_fields(value, field_names: dict) -> list | None:
+    """[(attribute, camelCase key)] of a NamedTuple or dataclass instance, else None."""
+    kind = type(value)
+    names = field_names.get(kind)
+    if names is not None:
+        return names
+    if isinstance(value, tuple) and hasattr(kind, "_fields"):
+        attributes = kind._fields
+    elif dataclasses.is_dataclass(value):
+        attributes = [item.name for item in dataclasses.fields(value)]
+    else:
+        return None
+    names = field_names[kind] = [(name, _camel(name)) for name in attributes]
+    return names
 
 
 def _camel(name: str) -> str:
