@@ -53,7 +53,10 @@ def validate(specs):
 @click.option("-o", "--output", "out", required=True, type=click.Path(path_type=Path, file_okay=False),
               help="Output directory. A build replaces it whole (it must be empty, new, or written by shipgen).")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 with a unified diff if OUTPUT differs from a build.")
-def build(specs, out, check):
+@click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N",
+              help="Processes to load and render specs with (default: one per CPU core from 64 specs on, else 1). "
+                   "The output is the same whatever N.")
+def build(specs, out, check, jobs):
     """Compile release specs into artifacts under OUTPUT/<environment>/<name>/.
 
     \b
@@ -64,7 +67,7 @@ def build(specs, out, check):
     from .lint import LintSettings
     from .pipeline import build as run_build
 
-    result = guarded(run_build, specs or (Path("."),), (out,), LintSettings())
+    result = guarded(run_build, specs or (Path("."),), (out,), LintSettings(), jobs)
     print_diagnostics(result.diagnostics)
     if _errors(result.diagnostics):
         click.echo("build failed: nothing written", err=True)

@@ -7,7 +7,6 @@ machine formats.
 
 from __future__ import annotations
 
-from types import MappingProxyType
 from typing import NamedTuple
 
 ERROR = "error"
@@ -15,9 +14,6 @@ WARNING = "warning"
 INFO = "info"
 
 SEVERITY_ORDER = {INFO: 0, WARNING: 1, ERROR: 2}
-
-
-NO_EXTRA = MappingProxyType({})
 
 
 class Diagnostic(NamedTuple):
@@ -35,7 +31,7 @@ class Diagnostic(NamedTuple):
     end_line: int = 0
     end_col: int = 0
     fix: str = ""
-    extra: dict = NO_EXTRA  # renderers' details ("anchor": (file, line) a suppression is looked for at)
+    extra: dict | None = None  # lint's details: "anchor" (file, line) a suppression is looked for at, "title"
 
     @property
     def location(self) -> str:
