@@ -6,7 +6,7 @@ documents people read; it never formats YAML or JSON itself.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 YAML = "yaml"  # content: one document (a dict)
 YAML_DOCUMENTS = "yaml-documents"  # content: a list of documents, written as a YAML stream
@@ -19,8 +19,7 @@ SVG = "svg"  # content: an xml.etree.ElementTree.Element (a picture)
 FORMATS = (YAML, YAML_DOCUMENTS, JSON, MARKDOWN, SHELL, TEXT, SVG)
 
 
-@dataclass(frozen=True)
-class Artifact:
+class Artifact(NamedTuple):
     path: str  # relative to the release's output folder, '/'-separated
     content: object
     format: str = YAML

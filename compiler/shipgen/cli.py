@@ -1,7 +1,8 @@
 """The command line: parses options, calls the pipeline, prints diagnostics, picks the exit code.
 
 Exit codes: 0 ok; 1 findings or output out of date; 2 bad input or usage.
-Heavy modules are imported inside the commands, so `shipgen --help` starts fast.
+Heavy modules are imported inside the commands, so `shipgen --help` starts fast. The program's
+entry point is `entry.main`, which runs `validate` and `lint` with only paths without click.
 """
 
 from __future__ import annotations
@@ -13,8 +14,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-
-EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
+from .console import EXIT_BAD_INPUT, EXIT_FINDINGS, guarded, print_diagnostics
 
 SPEC_HELP = ("Release spec files or directories. A directory is searched recursively for *.yaml/*.yml files with a "
              "top-level 'apiVersion: shipgen.dev/...' or 'kind: Release' line. Default: the current directory.")
@@ -43,13 +43,9 @@ def validate(specs):
     Example:
       shipgen validate services/checkout/release.yaml
     """
-    from .pipeline import check_specs
+    from .console import run_validate_command
 
-    checked = _guarded(check_specs, specs or (Path("."),))
-    _print_diagnostics(checked.diagnostics)
-    if _errors(checked.diagnostics):
-        sys.exit(EXIT_BAD_INPUT)
-    click.echo(f"{len(checked.releases)} release spec(s) valid", err=True)
+    sys.exit(run_validate_command(specs or (Path("."),)))
 
 
 @main.command()
@@ -57,7 +53,10 @@ def validate(specs):
 @click.option("-o", "--output", "out", required=True, type=click.Path(path_type=Path, file_okay=False),
               help="Output directory. A build replaces it whole (it must be empty, new, or written by shipgen).")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 with a unified diff if OUTPUT differs from a build.")
-def build(specs, out, check):
+@click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N",
+              help="Processes to load and render specs with (default: one per CPU core from 64 specs on, else 1). "
+                   "The output is the same whatever N.")
+def build(specs, out, check, jobs):
     """Compile release specs into artifacts under OUTPUT/<environment>/<name>/.
 
     \b
@@ -68,8 +67,8 @@ def build(specs, out, check):
     from .lint import LintSettings
     from .pipeline import build as run_build
 
-    result = _guarded(run_build, specs or (Path("."),), (out,), LintSettings())
-    _print_diagnostics(result.diagnostics)
+    result = guarded(run_build, specs or (Path("."),), (out,), LintSettings(), jobs)
+    print_diagnostics(result.diagnostics)
     if _errors(result.diagnostics):
         click.echo("build failed: nothing written", err=True)
         sys.exit(EXIT_BAD_INPUT)
@@ -89,7 +88,7 @@ def build(specs, out, check):
 
     problems = write_tree(out, result.files)
     if problems:
-        _print_diagnostics(problems)
+        print_diagnostics(problems)
         sys.exit(EXIT_BAD_INPUT)
     click.echo(f"wrote {len(result.files)} files for {len(result.checked.releases)} release(s) to {out}", err=True)
 
@@ -104,7 +103,7 @@ def _check_build_lint(report):
     if default_format(os.environ) == "github":  # annotations on the pull request
         click.echo(render(findings, "github"), nl=False)
     else:
-        _print_diagnostics(findings)
+        print_diagnostics(findings)
     if report.problems:
         click.echo("build failed: the lint configuration or a policy is invalid; nothing written", err=True)
         sys.exit(EXIT_BAD_INPUT)
@@ -140,7 +139,7 @@ def lint(specs, output_format, policy_dirs, namespaces, config_path, base, no_in
     """
     from .lint_report import run_lint_command
 
-    sys.exit(_guarded(run_lint_command, specs or (Path("."),), output_format, policy_dirs, namespaces, config_path,
+    sys.exit(guarded(run_lint_command, specs or (Path("."),), output_format, policy_dirs, namespaces, config_path,
                       base, no_inline_ignores))
 
 
@@ -159,7 +158,7 @@ def explain(policy, policy_dirs):
     """
     from .lint_report import run_explain_command
 
-    sys.exit(_guarded(run_explain_command, policy, policy_dirs))
+    sys.exit(guarded(run_explain_command, policy, policy_dirs))
 
 
 @main.command()
@@ -185,7 +184,7 @@ def plan(specs, scenarios, startup, approve_after, output_format):
     """
     from .rollout.command import run_plan_command
 
-    sys.exit(_guarded(run_plan_command, specs or (Path("."),), scenarios, startup, approve_after, output_format))
+    sys.exit(guarded(run_plan_command, specs or (Path("."),), scenarios, startup, approve_after, output_format))
 
 
 @main.command()
@@ -204,7 +203,7 @@ def drill(spec, script):
     """
     from .drill_command import run_drill_command
 
-    sys.exit(_guarded(run_drill_command, (spec,), script))
+    sys.exit(guarded(run_drill_command, (spec,), script))
 
 
 @main.command()
@@ -233,7 +232,7 @@ def diff(specs, base, head, output_format, fail_on, chart):
     """
     from .diff.command import run_diff_command
 
-    sys.exit(_guarded(run_diff_command, specs or (Path("."),), base, head, output_format, tuple(fail_on), chart))
+    sys.exit(guarded(run_diff_command, specs or (Path("."),), base, head, output_format, tuple(fail_on), chart))
 
 
 @main.command()
@@ -255,7 +254,7 @@ def detect(directory, output_format):
     from .detect import detect as run_detect
     from .detect.report import render_json, render_text
 
-    detection = _guarded(run_detect, directory, directory.as_posix())
+    detection = guarded(run_detect, directory, directory.as_posix())
     click.echo((render_json if output_format == "json" else render_text)(detection), nl=False)
 
 
@@ -278,8 +277,8 @@ def init(directory, out, force):
     from .detect import detect as run_detect
     from .detect.starter import plan_files, starter_documents, write_files
 
-    detection = _guarded(run_detect, directory, directory.as_posix())
-    documents = _guarded(starter_documents, detection)
+    detection = guarded(run_detect, directory, directory.as_posix())
+    documents = guarded(starter_documents, detection)
     if not documents:
         click.echo(f"shipgen init: no service found in {directory} (see `shipgen detect {directory}`); "
                    "nothing written", err=True)
@@ -290,29 +289,10 @@ def init(directory, out, force):
     if problems:
         click.echo("nothing written", err=True)
         sys.exit(EXIT_BAD_INPUT)
-    _guarded(write_files, files)
+    guarded(write_files, files)
     for target in files:
         click.echo(f"wrote {target.as_posix()}", err=True)
     click.echo("review every TODO(shipgen init) comment, then run `shipgen lint` and `shipgen build`", err=True)
-
-
-def _guarded(function, *arguments):
-    """Run a pipeline stage; a bug becomes one line and exit 2 (SHIPGEN_DEBUG=1 shows the traceback)."""
-    try:
-        return function(*arguments)
-    except Exception as error:  # noqa: BLE001 - the last line of defence against tracebacks
-        if os.environ.get("SHIPGEN_DEBUG"):
-            raise
-        click.echo(f"shipgen: internal error: {type(error).__name__}: {error} (set SHIPGEN_DEBUG=1 for details; "
-                   "please report it)", err=True)
-        sys.exit(EXIT_BAD_INPUT)
-
-
-def _print_diagnostics(diagnostics):
-    from .diagnostics import render_text
-
-    for diagnostic in diagnostics:
-        click.echo(render_text(diagnostic))
 
 
 def _errors(diagnostics) -> bool:

@@ -7,7 +7,7 @@ machine formats.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 ERROR = "error"
 WARNING = "warning"
@@ -16,8 +16,10 @@ INFO = "info"
 SEVERITY_ORDER = {INFO: 0, WARNING: 1, ERROR: 2}
 
 
-@dataclass(frozen=True)
-class Diagnostic:
+class Diagnostic(NamedTuple):
+    """A NamedTuple, not a dataclass: importing `dataclasses` and creating one would cost every run
+    about 8 ms of start-up (README, "Performance"). Change one with `_replace(severity=...)`."""
+
     code: str
     name: str
     message: str
@@ -29,7 +31,7 @@ class Diagnostic:
     end_line: int = 0
     end_col: int = 0
     fix: str = ""
-    extra: dict = field(default_factory=dict, compare=False, hash=False)
+    extra: dict | None = None  # lint's details: "anchor" (file, line) a suppression is looked for at, "title"
 
     @property
     def location(self) -> str:

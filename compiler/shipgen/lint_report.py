@@ -10,12 +10,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import click
-
 from . import __version__
+from .console import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK, echo
 from .diagnostics import ERROR, has_errors
-
-EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
 
 LINT_STAGE_CODES = {
     "SG090": ("invalid-config", "The lint configuration (.shipgen.yaml or [tool.shipgen.lint] in pyproject.toml) "
@@ -50,17 +47,17 @@ def run_lint_command(specs, output_format, policy_dirs, namespaces, config_path,
     if report.problems:
         return _report(report.problems, output_format, report.policies, len(checked.releases))
     findings = sorted(checked.diagnostics + report.findings, key=lambda finding: finding.sort_key())
-    click.echo(render(findings, output_format, report.policies, __version__), nl=False)
-    click.echo(summary_text(findings, len(checked.releases)), err=True)
+    echo(render(findings, output_format, report.policies, __version__), nl=False)
+    echo(summary_text(findings, len(checked.releases)), err=True)
     return EXIT_FINDINGS if has_errors(findings) else EXIT_OK
 
 
 def _report(problems: list, output_format: str, policies: list, releases: int) -> int:
     from .formats import render
 
-    click.echo(render(sorted(problems, key=lambda problem: problem.sort_key()), output_format, policies,
+    echo(render(sorted(problems, key=lambda problem: problem.sort_key()), output_format, policies,
                       __version__), nl=False)
-    click.echo(f"lint not run: {sum(1 for problem in problems if problem.severity == ERROR)} problem(s) "
+    echo(f"lint not run: {sum(1 for problem in problems if problem.severity == ERROR)} problem(s) "
                "with the input, configuration or policies", err=True)
     return EXIT_BAD_INPUT
 
@@ -71,21 +68,21 @@ def run_explain_command(policy: str | None, policy_dirs=()) -> int:
     policy_set, problems = load_policies(policy_dirs)
     if problems:
         for problem in problems:
-            click.echo(f"{problem.location}: {problem.severity}[{problem.code}] {problem.name}: {problem.message}")
+            echo(f"{problem.location}: {problem.severity}[{problem.code}] {problem.name}: {problem.message}")
         return EXIT_BAD_INPUT
     policies = policy_set.policies
     if policy is None:
-        click.echo(policy_table(policies), nl=False)
+        echo(policy_table(policies), nl=False)
         return EXIT_OK
     for info in policies:
         if policy in (info.code, info.name):
-            click.echo(explanation(info), nl=False)
+            echo(explanation(info), nl=False)
             return EXIT_OK
     for code, (name, text) in LINT_STAGE_CODES.items():
         if policy in (code, name):
-            click.echo(f"{code} {name}\n\n{text}\n", nl=False)
+            echo(f"{code} {name}\n\n{text}\n", nl=False)
             return EXIT_OK
-    click.echo(f"shipgen explain: no policy has the code or name {policy!r}; `shipgen explain` lists them", err=True)
+    echo(f"shipgen explain: no policy has the code or name {policy!r}; `shipgen explain` lists them", err=True)
     return EXIT_BAD_INPUT
 
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 import io
 import math
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from .diagnostics import Diagnostic
 
@@ -46,24 +46,27 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
-@dataclass(frozen=True)
-class Position:
+class Position(NamedTuple):
     line: int  # 1-based
     col: int  # 1-based
     end_line: int
     end_col: int
 
 
-@dataclass
 class SpecDocument:
     """One parsed release spec: its data and the position of every value and key in it."""
 
-    file: str  # the path shown to people, relative to the working directory when possible
-    path: Path
-    data: object
-    text: str
-    positions: dict = field(default_factory=dict)  # spec path tuple -> Position of the value
-    key_positions: dict = field(default_factory=dict)  # spec path tuple -> Position of the key
+    def __init__(self, file: str, path: Path, data, text: str, positions: dict | None = None,
+                 key_positions: dict | None = None):
+        self.file = file  # the path shown to people, relative to the working directory when possible
+        self.path = path
+        self.data = data
+        self.text = text
+        self.positions = positions if positions is not None else {}  # spec path tuple -> Position of the value
+        self.key_positions = key_positions if key_positions is not None else {}  # ... -> Position of the key
+
+    def __repr__(self) -> str:
+        return f"SpecDocument(file={self.file!r})"
 
     def locate(self, spec_path: tuple, key: bool = False) -> Position:
         """The position of a spec path, or of its nearest ancestor that has one."""

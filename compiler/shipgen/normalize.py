@@ -10,7 +10,6 @@ must agree with them (a test checks).
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from datetime import date
 
 from .diagnostics import ERROR, WARNING, Diagnostic, has_errors, spec_path_text
@@ -150,7 +149,7 @@ def _cloud_settings(reader: _Reader, raw: dict, metadata, service, platform, str
     if kind.startswith("aws-") or "aws" in raw_platform:
         from .targets.aws.normalize import aws_platform
 
-        platform = replace(platform, aws=aws_platform(reader, raw, metadata, service, platform, strategy, gates,
+        platform = platform._replace(aws=aws_platform(reader, raw, metadata, service, platform, strategy, gates,
                                                       rollback, smoke))
     if kind == "vm" or "vm" in raw_platform:
         from .targets.vm.settings import settle as vm_settle

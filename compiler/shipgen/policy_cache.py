@@ -1,4 +1,5 @@
-"""A cache of compiled policy bundles, so that a lint run does not recompile the same Rego.
+"""Compiled policy bundles, so that a lint run does not recompile the same Rego: the bundle of
+the built-in policies shipped with shipgen, and a cache of the bundles of users' policies.
 
 Compiling two dozen policies with regopy (rego-cpp) takes 40-60 ms; loading the same bundle
 back from rego-cpp's binary bundle format takes about 1 ms. The cache changes no result: a
@@ -13,20 +14,28 @@ bundle is only ever used for exactly the policies, query and regopy it was compi
   rego-cpp reads them (rego-cpp crashes on a damaged bundle): a damaged file is never loaded;
   the policies are compiled again and the file replaced.
 - Only bundles that compiled are stored: syntax errors are found, and reported, every time.
+- Shipped: `policies/compiled/` holds the bundle of the built-in policies (written by
+  `tools/policy_bundle.py`; tests/test_policy_bundle.py fails while it is stale), under a key
+  that names the engine by regopy's version alone (the library's path and time differ on every
+  machine). It is used when no cache folder is set and no user policy is loaded; a bundle whose
+  key does not match the policies read, the query and the regopy installed is never used: the
+  policies are compiled, as before.
 - Where: `$SHIPGEN_CACHE_DIR/rego-bundles`, only when that variable is set (shipgen writes nothing
   outside the output directory unless asked; a pre-commit hook or CI job opts in); the 16 most
-  recently used bundles are kept (about 90 KB each). `SHIPGEN_NO_CACHE=1` turns it off again;
+  recently used bundles are kept (about 90 KB each). `SHIPGEN_NO_CACHE=1` turns it, and the shipped bundle, off;
   deleting the folder is always safe. A cache that cannot be read or written is silently not used.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 FORMAT = "shipgen-rego-bundle/1"
 KEEP = 16
 SUFFIX = ".rbb"
+SHIPPED = "compiled"  # the shipped bundle's folder, in the built-in policies' folder
 
 
 def _blake2b():
@@ -38,13 +47,25 @@ def _blake2b():
     return blake2b
 
 
+def turned_off(environment=None) -> bool:
+    """SHIPGEN_NO_CACHE is set: every run compiles its policies."""
+    environment = os.environ if environment is None else environment
+    return environment.get("SHIPGEN_NO_CACHE", "") not in ("", "0")
+
+
 def cache_dir(environment=None) -> Path | None:
     """The folder bundles are kept in, or None when the cache is off: shipgen writes nothing outside
     the output directory unless asked, so the cache is used only where SHIPGEN_CACHE_DIR names it."""
     environment = os.environ if environment is None else environment
-    if environment.get("SHIPGEN_NO_CACHE", "") not in ("", "0") or not environment.get("SHIPGEN_CACHE_DIR"):
+    if turned_off(environment) or not environment.get("SHIPGEN_CACHE_DIR"):
         return None
     return Path(environment["SHIPGEN_CACHE_DIR"]) / "rego-bundles"
+
+
+def shipped_dir() -> Path:
+    from .resources import data_dir
+
+    return data_dir("policies") / SHIPPED
 
 
 def engine_identity() -> str:
@@ -61,16 +82,28 @@ def engine_identity() -> str:
     return f"{regopy.__version__}|{identity}"
 
 
-def bundle_key(query: str, modules) -> str:
+def bundle_key(query: str, modules, engine: str | None = None) -> str:
     """The key of the bundle compiled from `modules` ((name, text) pairs, in the order they are
-    added) for `query`."""
+    added) for `query` by `engine` (default: `engine_identity()`)."""
     digest = _blake2b()(digest_size=20)
-    for part in (FORMAT, engine_identity(), query):
+    for part in (FORMAT, engine_identity() if engine is None else engine, query):
         _add(digest, part)
     for name, text in modules:
         _add(digest, name)
         _add(digest, text)
     return digest.hexdigest()
+
+
+def shipped_key(query: str, modules) -> str:
+    """The key of a shipped bundle: the engine named by regopy's version and the byte order."""
+    import regopy
+
+    return bundle_key(query, modules, f"regopy {regopy.__version__} {sys.byteorder}")
+
+
+def load_shipped_bundle(interpreter, query: str, modules):
+    """The shipped bundle of the built-in `modules` (named by their file names) for `query`, or None."""
+    return load_bundle(interpreter, shipped_key(query, modules), shipped_dir(), writable=False)
 
 
 def _add(digest, text: str) -> None:
@@ -83,8 +116,9 @@ def _content_digest(data: bytes) -> str:
     return _blake2b()(data, digest_size=20).hexdigest()
 
 
-def load_bundle(interpreter, key: str, folder: Path | None):
-    """The cached bundle for `key`, loaded into `interpreter`, or None."""
+def load_bundle(interpreter, key: str, folder: Path | None, writable: bool = True):
+    """The bundle for `key` in `folder`, loaded into `interpreter`, or None. In a `writable`
+    folder (the cache) a damaged file is removed and a used one marked as recently used."""
     if folder is None:
         return None
     from regopy import BundleFormat, RegoError
@@ -98,15 +132,17 @@ def load_bundle(interpreter, key: str, folder: Path | None):
         expected = name[len(key) + 1:-len(SUFFIX)]
         try:
             if _content_digest(path.read_bytes()) != expected:
-                path.unlink()  # damaged: a run that compiles writes it again
+                if writable:
+                    path.unlink()  # damaged: a run that compiles writes it again
                 continue
             bundle = interpreter.load_bundle(str(path), BundleFormat.Binary)
         except (OSError, RegoError):
             continue
-        try:
-            os.utime(path)  # most recently used: kept longest
-        except OSError:
-            pass
+        if writable:
+            try:
+                os.utime(path)  # most recently used: kept longest
+            except OSError:
+                pass
         return bundle
     return None
 

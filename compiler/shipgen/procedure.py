@@ -6,11 +6,10 @@ Every command is built with `shell.quote` on values that came from a spec.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Step:
+class Step(NamedTuple):
     """One step a person performs: what it does, and the exact command when there is one."""
 
     title: str
@@ -18,8 +17,7 @@ class Step:
     detail: str = ""
 
 
-@dataclass(frozen=True)
-class Procedure:
+class Procedure(NamedTuple):
     """How a release is rolled out and back on its platform, for the runbook."""
 
     controller: str  # who performs the rollout, in words

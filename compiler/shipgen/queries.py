@@ -41,7 +41,7 @@ Per provider (Prometheus metric names as each project exports them):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .durations import prometheus_duration
 from .model import Gate, Release
@@ -66,8 +66,7 @@ def substitute(query: str, release: Release, window: str, workload: str | None =
             .replace("{{window}}", window))
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(NamedTuple):
     """The pods a query judges: by Service when `service` is set, else by workload name."""
 
     namespace: str

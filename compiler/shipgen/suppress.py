@@ -152,7 +152,7 @@ def apply_suppressions(findings: list, directives: dict) -> tuple[list, list]:
     (file, line) in the spec) decides which directives cover it."""
     kept = []
     for finding in findings:
-        anchor_file, anchor_line = finding.extra.get("anchor", (finding.file, finding.line))
+        anchor_file, anchor_line = (finding.extra or {}).get("anchor", (finding.file, finding.line))
         covering = [directive for directive in directives.get(anchor_file, ())
                     if directive.covers(anchor_line) and (finding.code in directive.codes
                                                           or finding.name in directive.codes)]

@@ -16,7 +16,7 @@ Deployments.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from ..artifacts import Artifact
 from ..durations import prometheus_duration
@@ -103,7 +103,7 @@ def recording_rules(release: Release, slo: Slo) -> list:
 
     gate = release.gate(slo.sli)
     return [{"record": f"{RECORD_PREFIX}{prometheus_duration(seconds)}",
-             "expr": gate_query(release, replace(gate, window_s=seconds), **serving_selector(release)),
+             "expr": gate_query(release, gate._replace(window_s=seconds), **serving_selector(release)),
              "labels": slo_labels(release, slo)} for seconds in recorded_windows()]
 
 

@@ -283,7 +283,7 @@ def settle(reader, raw: dict, metadata, service, platform, strategy, rollback, s
     kind = platform.kind
     _check_settings_fit_kind(reader, raw_platform, kind)
     if kind not in KINDS:
-        return replace(platform, gcp=None, azure=None)
+        return platform._replace(gcp=None, azure=None)
     rollout = _rollout(reader, kind, strategy)
     if any(0 < step.percent < 100 and step.hold_s for step in rollout.steps):  # a share is held: gates judge it
         rollout = replace(rollout, gates=_script_gates(reader, kind, gates, rollback))
@@ -291,9 +291,9 @@ def settle(reader, raw: dict, metadata, service, platform, strategy, rollback, s
     _warn_approval_timeout(reader, kind, strategy)
     if kind in GCP_KINDS:
         settings = _gcp(reader, raw_platform, metadata, service, kind, strategy, rollout, rollback, smoke)
-        return replace(platform, gcp=settings, azure=None)
+        return platform._replace(gcp=settings, azure=None)
     settings = _azure(reader, raw_platform, metadata, service, kind, strategy, rollout)
-    return replace(platform, gcp=None, azure=settings)
+    return platform._replace(gcp=None, azure=settings)
 
 
 def _check_settings_fit_kind(reader, raw_platform: dict, kind: str):

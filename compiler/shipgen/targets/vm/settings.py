@@ -11,7 +11,7 @@ and the rollout model alike.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from math import gcd
 
 from ...durations import seconds
@@ -173,4 +173,4 @@ def settle(reader, raw: dict, metadata, service, platform, strategy, gates, roll
             reader.error(("platform", "vm"), f"platform.vm applies to platform.kind vm, and platform.kind is "
                          f"{platform.kind}", key=True)
         return platform
-    return replace(platform, vm=vm_settings(reader, raw, metadata, service, strategy, gates, rollback))
+    return platform._replace(vm=vm_settings(reader, raw, metadata, service, strategy, gates, rollback))
