@@ -23,6 +23,7 @@ class Metadata:
     production: bool
     description: str
     labels: tuple  # ((key, value), ...) sorted
+    promotion_order: tuple = ()  # environment names, earliest first, as the spec gives them; () = the default
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ class Build:
     checked: Checked
     files: dict = field(default_factory=dict)  # path relative to OUT -> bytes
     lint: object = None  # lint.LintReport when the build was asked to lint
+    train: object = None  # train.Train when the build covers two or more releases
 
     @property
     def diagnostics(self) -> list:
@@ -107,6 +108,14 @@ def build(arguments, exclude=(), lint_settings=None) -> Build:
     result = Build(checked)
     if has_errors(checked.diagnostics):
         return result
+    from .train import plan_train, train_artifacts
+
+    result.train = plan_train(checked)
+    if result.train is not None:
+        checked.diagnostics.extend(result.train.diagnostics)
+        checked.diagnostics.sort(key=Diagnostic.sort_key)
+        if has_errors(result.train.diagnostics):
+            return result
     all_facts = {release.source: compute_facts(release) for release in checked.releases}
     if lint_settings is not None:
         from .lint import lint
@@ -118,5 +127,10 @@ def build(arguments, exclude=(), lint_settings=None) -> Build:
         facts = all_facts[release.source]
         for artifact in render_release(release, facts):
             result.files[f"{release.output_dir}/{artifact.path}"] = serialize(artifact, release.source)
+    if result.train is not None:
+        from .train.plan import header_source
+
+        for artifact in train_artifacts(result.train):
+            result.files[artifact.path] = serialize(artifact, header_source(result.train))
     return result
 
