@@ -16,6 +16,7 @@ promotion order (SG011); specs that disagree on the order are an error (SG010).
 
 from __future__ import annotations
 
-from .plan import Train, plan_train, train_artifacts
+from .plan import Train, plan_train
+from .render import train_artifacts
 
 __all__ = ["Train", "plan_train", "train_artifacts"]

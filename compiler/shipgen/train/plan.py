@@ -177,20 +177,8 @@ def _member(release, stage: str, wave: int, startup_s: int) -> Member:
     return Member(release, stage, wave, healthy.end_s, text, waits)
 
 
-def train_artifacts(train: Train) -> list:
-    """RELEASE-TRAIN.md, the GitHub Actions workflow and the GitLab CI pipeline (paths relative to OUT)."""
-    from ..artifacts import MARKDOWN, YAML, Artifact
-    from .gitlab import gitlab_ci
-    from .report import markdown
-    from .workflow import workflow
-
-    return [Artifact("RELEASE-TRAIN.md", markdown(train), MARKDOWN),
-            Artifact(".github/workflows/release-train.yaml", workflow(train), YAML),
-            Artifact(".gitlab-ci.yml", gitlab_ci(train), YAML)]
-
-
 def header_source(train: Train) -> str:
     return f"the release train of {len(train.sources)} specs"
 
 
-__all__ = ["ERROR", "Job", "Member", "Train", "plan_train", "train_artifacts"]
+__all__ = ["ERROR", "Job", "Member", "Train", "plan_train"]
