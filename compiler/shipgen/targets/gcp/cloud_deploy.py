@@ -248,7 +248,7 @@ def procedure(release: Release, facts) -> Procedure:
         steps.append(Step("Put your Skaffold config next to the manifest it renders (it must list "
                           f"`{posixpath.basename(manifest)}` under manifests.rawYaml and define "
                           + ", ".join(_skaffold_needs(deploy)) + ").",
-                          command("cp", skaffold_path(release), "cloud-deploy/skaffold.yaml"), role=APPLY))
+                          command("cp", skaffold_path(release), "cloud-deploy/skaffold.yaml")))  # its source is relative to where shipgen ran: no role
         source = ("--source=cloud-deploy",)
     else:
         source = ((f"--from-k8s-manifest={manifest}",) if deploy.runtime == "gke"
