@@ -341,3 +341,29 @@ def test_plan_shows_the_whole_trains_timeline(tmp_path, monkeypatch):
            f"{human(train.total_s)}" in result.output
     assert "critical path: " in result.output
     assert result.output.count(" wave ") >= 10
+
+
+from collections import namedtuple
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+FakeRelease = namedtuple("FakeRelease", "source namespace name depends_on")
+FakeDependency = namedtuple("FakeDependency", "namespace name")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(min_value=1, max_value=12).flatmap(
+    lambda n: st.tuples(st.just(n), st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=30))))
+def test_waves_put_every_release_one_after_its_latest_dependency(graph):
+    from shipgen.train.graph import waves
+
+    count, pairs = graph
+    edges = {(a, b) for a, b in pairs if a > b}  # a depends on b: always on a lower number, so no cycle
+    releases = [FakeRelease(f"s{i}.yaml", "ns", f"svc-{i}",
+                            tuple(FakeDependency("ns", f"svc-{b}") for a, b in sorted(edges) if a == i))
+                for i in range(count)]
+    wave_of = waves({"staging": releases})
+    for i in range(count):
+        dependencies = [wave_of[f"s{b}.yaml"] for a, b in edges if a == i]
+        assert wave_of[f"s{i}.yaml"] == 1 + max(dependencies, default=0)
