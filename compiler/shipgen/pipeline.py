@@ -110,13 +110,13 @@ def build(arguments, exclude=(), lint_settings=None) -> Build:
         return result
     from .train import plan_train, train_artifacts
 
-    result.train = plan_train(checked)
+    all_facts = {release.source: compute_facts(release) for release in checked.releases}
+    result.train = plan_train(checked, facts=all_facts)
     if result.train is not None:
         checked.diagnostics.extend(result.train.diagnostics)
         checked.diagnostics.sort(key=Diagnostic.sort_key)
         if has_errors(result.train.diagnostics):
             return result
-    all_facts = {release.source: compute_facts(release) for release in checked.releases}
     if lint_settings is not None:
         from .lint import lint
 

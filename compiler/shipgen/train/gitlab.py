@@ -22,13 +22,13 @@ def gitlab_ci(train) -> dict:
     stages = [job.id for job in train.jobs] + [f"rollback-{job.id}" for job in undo]
     document = {"stages": stages, "variables": {"RELEASES_DIR": "."}}
     for job in train.jobs:
-        document[job.id] = _job(job)
+        document[job.id] = _job(train, job)
     for job in undo:
-        document[f"rollback-{job.id}"] = _rollback(job)
+        document[f"rollback-{job.id}"] = _rollback(train, job)
     return document
 
 
-def _job(job) -> dict:
+def _job(train, job) -> dict:
     result = {"stage": job.id}
     if job.kind == APPROVAL:
         asks = "; ".join(f"{m.release.output_dir}: approval before {m.release.strategy.approval.before}"
@@ -44,18 +44,20 @@ def _job(job) -> dict:
         script += [migration_script(member) for member in job.members
                    if member.release.database.migrations is not None
                    and member.release.database.migrations.phase == "before-rollout"]
-        script.append("(\n" + wave_script(job.members) + ")\n")  # its `exit` must not end the job's script
+        script.append("(\n" + wave_script(train, job.members) + ")\n")  # its `exit` must not end the job's script
     script.append(f"touch {STATE}/{job.id}.succeeded")
     result["script"] = script
     result["artifacts"] = {"when": "always", "paths": [f"{STATE}/"]}
     return result
 
 
-def _rollback(job) -> dict:
+def _rollback(train, job) -> dict:
     script = ["status=0"]
     for member in reversed(job.members):  # each release is tried even when one before it failed
-        script.append(f"if [ -f {STATE}/{job.id}.succeeded ]; then\n{undo_script(member, False, ' || status=1')}"
-                      f"elif [ -f {STATE}/{job.id}.started ]; then\n{undo_script(member, True, ' || status=1')}fi\n")
+        undo = undo_script(train, member, False, " || status=1")
+        abort = undo_script(train, member, True, " || status=1")
+        script.append(f"if [ -f {STATE}/{job.id}.succeeded ]; then\n{undo}"
+                      f"elif [ -f {STATE}/{job.id}.started ]; then\n{abort}fi\n")
     script.append('exit "$status"')
     return {"stage": f"rollback-{job.id}", "when": "on_failure", "script": script}
 

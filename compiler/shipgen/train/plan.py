@@ -65,6 +65,18 @@ class Train:
     jobs: tuple = ()  # of Job, in run order
     diagnostics: list = field(default_factory=list)
     sources: tuple = ()  # every spec of the train
+    facts: dict = field(default_factory=dict)  # release source -> Facts, as the build computed them
+    _procedures: dict = field(default_factory=dict)
+
+    def procedure(self, release):
+        """The release's runbook procedure (computed once)."""
+        if release.source not in self._procedures:
+            from ..facts import compute_facts
+            from ..targets import delivery_target
+
+            facts = self.facts.get(release.source) or compute_facts(release)
+            self._procedures[release.source] = delivery_target(release).procedure(release, facts)
+        return self._procedures[release.source]
 
     @property
     def waves(self) -> tuple:
@@ -84,12 +96,13 @@ class Train:
         return tuple(member for job in self.waves for member in job.members)
 
 
-def plan_train(checked, startup_s: int = 0) -> Train | None:
-    """The train of a build's releases, or None with fewer than two (no train)."""
+def plan_train(checked, startup_s: int = 0, facts: dict | None = None) -> Train | None:
+    """The train of a build's releases, or None with fewer than two (no train). `facts` (release
+    source -> Facts) saves computing them again for the runbook procedures the pipelines read."""
     releases = sorted(checked.releases, key=lambda release: release.source)
     if len(releases) < 2:
         return None
-    train = Train(sources=tuple(release.source for release in releases))
+    train = Train(sources=tuple(release.source for release in releases), facts=dict(facts or {}))
     train.diagnostics.extend(dependency_problems(releases, checked.documents))
     stages, stage_of, problems = stage_order(releases, checked.documents)
     train.diagnostics.extend(problems)
@@ -107,14 +120,18 @@ def _promotion_warnings(releases, stages, stage_of, documents) -> list:
     """SG009 for each production release that no release of an earlier stage verifies (same
     service and image), once the train has any earlier stage at all."""
     problems = []
+    rank_of = {release.source: stages.index(stage_of[release.source]) for release in releases}
+    first_rank = min(rank_of.values())
+    by_key: dict = {}
+    for release in releases:
+        by_key.setdefault(service_key(release), []).append(release)
     for release in releases:
         if not release.metadata.production:
             continue
-        rank = stages.index(stage_of[release.source])
-        earlier = [other for other in releases if stages.index(stage_of[other.source]) < rank]
-        if not earlier:
-            continue
-        same = [other for other in earlier if service_key(other) == service_key(release)]
+        rank = rank_of[release.source]
+        if rank == first_rank:
+            continue  # no release of the build comes before this one's environment
+        same = [other for other in by_key[service_key(release)] if rank_of[other.source] < rank]
         if not same:
             message = (f"{label(service_key(release))} goes to {stage_of[release.source]} with no release in an "
                        f"earlier environment ({', '.join(stages[:rank])}): unverified promotion")

@@ -13,28 +13,19 @@ from ..procedure import ABORT, APPLY, ROLLBACK, VERDICT
 from ..shell import comment, quote
 
 
-def procedure_of(release):
-    from ..facts import compute_facts
-    from ..targets import delivery_target
-
-    return delivery_target(release).procedure(release, compute_facts(release))
-
-
-def rollout_commands(release) -> tuple:
+def rollout_commands(procedure) -> tuple:
     """The release's apply and verdict commands, in procedure order."""
-    procedure = procedure_of(release)
     steps = tuple(procedure.deploy) + tuple(procedure.watch)
     return tuple(step.command for step in steps if step.role in (APPLY, VERDICT) and step.command)
 
 
-def abort_commands(release) -> tuple:
+def abort_commands(procedure) -> tuple:
     """What stops a failed rollout: its abort steps, else its rollback steps."""
-    procedure = procedure_of(release)
     return procedure.commands(ABORT) or procedure.commands(ROLLBACK)
 
 
-def rollback_commands(release) -> tuple:
-    return procedure_of(release).commands(ROLLBACK)
+def rollback_commands(procedure) -> tuple:
+    return procedure.commands(ROLLBACK)
 
 
 def folder(release) -> str:
@@ -53,13 +44,14 @@ def in_folder(release, commands: tuple, missing: str) -> str:
     return "\n".join(lines)
 
 
-def wave_script(members) -> str:
+def wave_script(train, members) -> str:
     """Every release of a wave rolled out side by side; the job fails when any of them fails."""
     lines = ["set -u", 'logs="${RUNNER_TEMP:-/tmp}/release-train"', 'mkdir -p "$logs"']
     for index, member in enumerate(members, start=1):
         release = member.release
         lines.append(comment(f"{release.output_dir} ({release.source})"))
-        body = in_folder(release, rollout_commands(release), "no automated rollout: follow its RUNBOOK.md")
+        body = in_folder(release, rollout_commands(train.procedure(release)),
+                         "no automated rollout: follow its RUNBOOK.md")
         lines.append(f'{body} > "$logs"/{index}.log 2>&1 &')
         lines.append(f"pid_{index}=$!")
     lines.append("status=0")
@@ -79,13 +71,14 @@ def migration_script(member) -> str:
                               f"from {view['path']}"), "set -eu", view["command"]]) + "\n"
 
 
-def undo_script(member, failed: bool, suffix: str = "") -> str:
+def undo_script(train, member, failed: bool, suffix: str = "") -> str:
     """Roll one release back: abort it when its wave failed, roll it back when its wave had succeeded."""
     release = member.release
+    procedure = train.procedure(release)
     if failed:
-        body = in_folder(release, abort_commands(release), "nothing aborts it automatically: follow its RUNBOOK.md")
+        body = in_folder(release, abort_commands(procedure), "nothing aborts it automatically: follow its RUNBOOK.md")
     else:
-        body = in_folder(release, rollback_commands(release),
+        body = in_folder(release, rollback_commands(procedure),
                          "its rollback needs a person (a value to look up): follow its RUNBOOK.md")
     return "\n".join([comment(f"{'abort' if failed else 'roll back'} {release.output_dir}"), body + suffix]) + "\n"
 

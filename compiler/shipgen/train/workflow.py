@@ -25,9 +25,9 @@ CHECKOUT = {"name": "Check out", "uses": "actions/checkout@v4"}
 def workflow(train) -> dict:
     jobs = {}
     for job in train.jobs:
-        jobs[job.id] = _job(job)
+        jobs[job.id] = _job(train, job)
     waves = [job for job in train.jobs if job.kind in (WAVE, CONTRACT)]
-    jobs["rollback"] = _rollback(waves)
+    jobs["rollback"] = _rollback(train, waves)
     return {
         "name": "release train",
         "on": {"workflow_dispatch": {}},
@@ -38,7 +38,7 @@ def workflow(train) -> dict:
     }
 
 
-def _job(job) -> dict:
+def _job(train, job) -> dict:
     names = ", ".join(member.release.name for member in job.members)
     result = {"name": expression_safe(_title(job, names))}
     if job.needs:
@@ -66,7 +66,7 @@ def _job(job) -> dict:
                 steps.append({"name": expression_safe(f"Expand migrations of {member.release.output_dir}"),
                               "run": expression_safe(migration_script(member))})
         steps.append({"name": expression_safe(f"Roll out {names} and wait for the verdicts"),
-                      "run": expression_safe(wave_script(job.members))})
+                      "run": expression_safe(wave_script(train, job.members))})
     result["steps"] = steps
     return result
 
@@ -86,7 +86,7 @@ def _timeout_minutes(job) -> int:
     return -(-seconds // 60)
 
 
-def _rollback(jobs) -> dict:
+def _rollback(train, jobs) -> dict:
     steps = [dict(CHECKOUT)]
     for job in reversed(jobs):
         if job.kind == CONTRACT:
@@ -97,7 +97,7 @@ def _rollback(jobs) -> dict:
                 steps.append({
                     "name": expression_safe(f"{'Abort' if failed else 'Roll back'} {member.release.output_dir}"),
                     "if": f"${{{{ !cancelled() && needs.{job.id}.result == '{result}' }}}}",
-                    "run": expression_safe(undo_script(member, failed)),
+                    "run": expression_safe(undo_script(train, member, failed)),
                 })
     return {"name": "roll back (in reverse order)", "needs": [job.id for job in jobs], "if": "${{ failure() }}",
             "runs-on": RUNNER, "steps": steps}
