@@ -179,10 +179,13 @@ def procedure(release: Release, facts) -> Procedure:
              command("kubectl", "apply", "--filename", f"{FOLDER}/"), role=APPLY),
         Step(f"Follow the Canary until it is Succeeded (or Failed): {traffic_plan(release)}. "
              + healthy_text(figures), watch_canary),
-        Step("Or wait for the verdict (CI does): the Canary's Promoted condition becomes True when it succeeded; "
-             f"the command gives up after {human(verdict_deadline_s(release, figures))}.",
-             kubernetes.kubectl(release, "wait", f"canary/{name}", "--for=condition=Promoted",
-                                f"--timeout={verdict_deadline_s(release, figures)}s"), role=VERDICT),
+        Step(f"Or wait for the verdict (CI does): after two of Flagger's {human(strategy.interval_s)} ticks, so "
+             "that it has noticed the apply (until then the condition still tells the previous run's verdict), the "
+             "Canary's Promoted condition becomes True when the new version is promoted; the wait gives up after "
+             f"{human(verdict_deadline_s(release, figures))}.",
+             command("sleep", str(2 * strategy.interval_s)) + " && "
+             + kubernetes.kubectl(release, "wait", f"canary/{name}", "--for=condition=Promoted",
+                                  f"--timeout={verdict_deadline_s(release, figures)}s"), role=VERDICT),
     ]
     approval = strategy.approval
     if approval is not None:
