@@ -3,8 +3,10 @@
     releases ──environments──▶ stages (the promotion order)      order.py
              ──dependsOn─────▶ waves per stage (a DAG)          graph.py
              ──rollout model─▶ each release's healthy duration, the train's timeline  plan.py
-             ──procedures────▶ the CI pipeline that runs it     workflow.py (GitHub Actions), gitlab.py
+             ──procedures────▶ the CI pipeline that runs it     scripts.py (the jobs' shell), workflow.py
+                                                                (GitHub Actions), gitlab.py (GitLab CI)
                                RELEASE-TRAIN.md                 report.py + templates/release-train.md.j2
+    render.py gathers the three artifacts (paths relative to OUT).
 
 A train exists when a build covers two or more specs (with one spec every dependency names a
 service outside the build, as for SG101). `plan_train(checked)` returns a `Train` with its
