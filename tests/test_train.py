@@ -367,3 +367,24 @@ def test_waves_put_every_release_one_after_its_latest_dependency(graph):
     for i in range(count):
         dependencies = [wave_of[f"s{b}.yaml"] for a, b in edges if a == i]
         assert wave_of[f"s{i}.yaml"] == 1 + max(dependencies, default=0)
+
+
+def test_a_spec_value_that_looks_like_an_expression_reaches_the_shell_unevaluated(tmp_path, monkeypatch):
+    folder = "db-${{ secrets.GITHUB_TOKEN }}"  # a legal folder name, and a workflow expression
+    extra = {"staging/accounts.yaml": spec("accounts", "staging", SERVICES["accounts"],
+                                           extra=MIGRATION_SPEC.format(name="${{ secrets.GITHUB_TOKEN }}",
+                                                                       phase="before-rollout").replace(
+                                               "path: db-${{ secrets.GITHUB_TOKEN }}", f"path: '{folder}'")),
+             f"staging/{folder}/V1__add.sql": "ALTER TABLE account ADD COLUMN email text;\n"}
+    six_services(tmp_path / "specs", extra)
+    result = build(tmp_path, monkeypatch)
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "out/.github/workflows/release-train.yaml").read_text()
+    document = yaml.safe_load(text)
+    run = next(step["run"] for step in document["jobs"]["staging-wave-2"]["steps"]
+               if step["name"].startswith("Expand migrations"))
+    # GitHub evaluates `${{ '${{' }}` to `${{`: the shell then sees the spec's folder name, quoted
+    evaluated = run.replace("${{ '${{' }}", "${{")
+    assert "'-locations=filesystem:specs/staging/db-${{ secrets.GITHUB_TOKEN }}'" in evaluated
+    assert re.sub(r"\$\{\{ '\$\{\{' \}\}", "", text).count("${{") == text.count("${{ failure() }}") + text.count(
+        "${{ !cancelled() && needs.")  # every other `${{` is one shipgen wrote itself
