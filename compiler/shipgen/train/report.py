@@ -19,7 +19,9 @@ def view(train) -> dict:
             migrations = release.database.migrations
             migration = None
             if migrations is not None:
-                report = classify_files(migrations.files, migrations.dialect)
+                facts = train.facts.get(release.source)
+                report = facts.migrations if facts is not None and facts.migrations is not None else \
+                    classify_files(migrations.files, migrations.dialect)
                 breaking = sorted({op.subject for op in report.operations if op.breaking})
                 migration = {"phase": migrations.phase, "tool": migrations.tool,
                              "kind": "contract" if breaking else "expand", "breaking": breaking}
