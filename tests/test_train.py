@@ -110,12 +110,12 @@ def test_the_workflow_follows_the_order_and_protects_production(tmp_path, monkey
     document = yaml.safe_load((tmp_path / "out/.github/workflows/release-train.yaml").read_text())
     jobs = document["jobs"]
     assert list(jobs) == [f"{stage}-wave-{n}" for stage in ("staging", "production") for n in range(1, 6)] + [
-        "rollback"]
+        "rollback-production", "rollback-staging"]
     assert "needs" not in jobs["staging-wave-1"]
     assert jobs["production-wave-1"]["needs"] == ["staging-wave-5"]
     assert jobs["staging-wave-3"]["needs"] == ["staging-wave-2"]
     for job_id, job in jobs.items():
-        if job_id.startswith("production-"):
+        if "production" in job_id:
             assert job["environment"] == {"name": "production"}
         else:
             assert "environment" not in job  # staging is not protected; no spec asks for an approval
@@ -128,17 +128,18 @@ def test_the_workflow_follows_the_order_and_protects_production(tmp_path, monkey
     for line in script.splitlines():
         if line.startswith("kubectl"):
             assert line in runbook  # read from the runbook's procedure, never re-derived
-    # the rollback job runs on failure, in reverse order
-    rollback = jobs["rollback"]
-    assert rollback["if"] == "${{ failure() }}"
-    assert rollback["needs"] == [job for job in jobs if job != "rollback"]
-    folders = [re.sub(r"^(Abort|Roll back) ", "", step["name"]) for step in rollback["steps"][1:]]
+    # the rollback jobs run on failure, in reverse order: production, then staging
+    assert jobs["rollback-production"]["if"] == jobs["rollback-staging"]["if"] == "${{ failure() }}"
+    assert jobs["rollback-production"]["needs"] == [f"production-wave-{n}" for n in range(1, 6)]
+    assert jobs["rollback-staging"]["needs"] == [f"staging-wave-{n}" for n in range(1, 6)] + ["rollback-production"]
+    folders = [re.sub(r"^(Abort|Roll back) ", "", step["name"])
+               for job in ("rollback-production", "rollback-staging") for step in jobs[job]["steps"][1:]]
     assert folders[:2] == ["production/web", "production/web"]  # abort if its wave failed, else roll back
     assert set(folders[-4:]) == {"staging/catalog", "staging/db-proxy"}  # wave 1 of staging comes last
     waves = [next(n for n, names in enumerate(WAVES) if folder.split("/")[1] in names)
              + (0 if folder.startswith("staging/") else 10) for folder in folders]
     assert waves == sorted(waves, reverse=True)
-    undo = next(step for step in rollback["steps"] if step["name"] == "Roll back production/web")
+    undo = next(step for step in jobs["rollback-production"]["steps"] if step["name"] == "Roll back production/web")
     assert "needs.production-wave-5.result == 'success'" in undo["if"]
     assert "kubectl --namespace shop rollout undo deployment/web" in undo["run"]
     train_md = (tmp_path / "out/RELEASE-TRAIN.md").read_text()
@@ -252,7 +253,7 @@ def test_an_approval_job_only_where_a_spec_asks_for_one(tmp_path, monkeypatch):
     assert document["jobs"]["production-wave-3"]["needs"] == ["approve-production-wave-3"]
     script = document["jobs"]["production-wave-3"]["steps"][-1]["run"]
     assert "kubectl argo rollouts status cart -n shop --timeout" in script
-    undo = document["jobs"]["rollback"]["steps"]
+    undo = document["jobs"]["rollback-production"]["steps"]
     abort = next(step for step in undo if step["name"] == "Abort production/cart")
     assert "kubectl argo rollouts abort cart -n shop" in abort["run"]
 

@@ -7,10 +7,11 @@ required reviewers, branch rules, secrets); a wave with a release whose spec ask
 (`strategy.approval`) is preceded by a job in the environment `<stage>-approval`, to be configured
 with required reviewers. A wave job runs the stage's expand migrations (`phase: before-rollout`)
 of its releases first, then rolls every release out side by side with the commands of its
-runbook, waiting for each controller's verdict. The `rollback` job runs when a job failed: in
-reverse order, it aborts the releases of the wave that failed and rolls back those of the waves
-that had succeeded. Manually started (`workflow_dispatch`); `RELEASES_DIR` is where the build
-output lies in the repository.
+runbook, waiting for each controller's verdict. The rollback jobs run when a job failed: in
+reverse order, they abort the releases of the wave that failed and roll back those of the waves
+that had succeeded; one rollback job per environment, the latest environment first, each in
+that environment's GitHub environment when it is production. Manually started
+(`workflow_dispatch`); `RELEASES_DIR` is where the build output lies in the repository.
 """
 
 from __future__ import annotations
@@ -26,8 +27,11 @@ def workflow(train) -> dict:
     jobs = {}
     for job in train.jobs:
         jobs[job.id] = _job(train, job)
-    waves = [job for job in train.jobs if job.kind in (WAVE, CONTRACT)]
-    jobs["rollback"] = _rollback(train, waves)
+    previous = ()
+    for stage in reversed(train.stages):
+        waves = [job for job in train.jobs if job.kind in (WAVE, CONTRACT) and job.stage == stage]
+        jobs[f"rollback-{stage}"] = _rollback(train, stage, waves, previous)
+        previous = (f"rollback-{stage}",)
     return {
         "name": "release train",
         "on": {"workflow_dispatch": {}},
@@ -86,7 +90,9 @@ def _timeout_minutes(job) -> int:
     return -(-seconds // 60)
 
 
-def _rollback(train, jobs) -> dict:
+def _rollback(train, stage: str, jobs, previous: tuple) -> dict:
+    """One stage's rollback, after the later stages' (`previous`): it runs when any job before it
+    failed, in the stage's GitHub environment when that is production (its secrets and rules)."""
     steps = [dict(CHECKOUT)]
     for job in reversed(jobs):
         if job.kind == CONTRACT:
@@ -99,8 +105,12 @@ def _rollback(train, jobs) -> dict:
                     "if": f"${{{{ !cancelled() && needs.{job.id}.result == '{result}' }}}}",
                     "run": expression_safe(undo_script(train, member, failed)),
                 })
-    return {"name": "roll back (in reverse order)", "needs": [job.id for job in jobs], "if": "${{ failure() }}",
-            "runs-on": RUNNER, "steps": steps}
+    result = {"name": f"roll back {stage} (in reverse order)", "needs": [job.id for job in jobs] + list(previous),
+              "if": "${{ failure() }}", "runs-on": RUNNER}
+    if any(job.production for job in jobs):
+        result["environment"] = {"name": stage}
+    result["steps"] = steps
+    return result
 
 
 def _quote(text: str) -> str:
