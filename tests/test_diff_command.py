@@ -45,6 +45,12 @@ def repo(tmp_path):
     repo.mkdir()
     git(repo, "init", "-q", "-b", "main")
     shutil.copytree(ROOT / "examples" / "orders", repo / "deploy" / "orders")
+    # this repository holds orders and billing only: a dependency on a service outside it would be
+    # an unknown service to the release train (SG007), so the copy depends on nothing
+    spec = repo / "deploy" / "orders" / "release.yaml"
+    spec.write_text(edited(spec.read_text(encoding="utf-8"),
+                           "dependsOn:\n  - checkout\n  - {name: inventory, namespace: warehouse}\n", ""),
+                    encoding="utf-8")
     commit(repo, "start", **{"deploy/billing.yaml": CANARY})
     return repo
 

@@ -72,7 +72,7 @@ def test_text_and_markdown(run_shipgen, snapshot):
 def test_the_svg_is_xml_and_renders(run_shipgen, tmp_path):
     import cairosvg
 
-    result = run_shipgen("plan", str(ROOT / "examples" / "flagger-canary-istio.yaml"),
+    result = run_shipgen("plan", str(ROOT / "examples" / "argo-canary-istio.yaml"),  # two specs, no dependsOn
                          str(ROOT / "examples" / "checkout.yaml"), "--format", "svg")
     assert result.exit_code == 0
     root = ElementTree.fromstring(result.stdout.encode())

@@ -24,6 +24,7 @@ class Metadata(NamedTuple):
     production: bool
     description: str
     labels: tuple  # ((key, value), ...) sorted
+    promotion_order: tuple = ()  # environment names, earliest first, as the spec gives them; () = the default
 
 
 class Port(NamedTuple):

@@ -111,6 +111,8 @@ def _identifiers(release: Release):
     yield ("metadata", "name"), metadata.name
     yield ("metadata", "namespace"), metadata.namespace
     yield ("metadata", "environment"), metadata.environment
+    for index, environment in enumerate(metadata.promotion_order):
+        yield ("metadata", "promotionOrder", index), environment
     for index, port in enumerate(release.service.ports):
         yield ("service", "ports", index, "name"), port.name
     for index, gate in enumerate(release.gates):
@@ -187,6 +189,7 @@ def _metadata(reader: _Reader, raw: dict) -> Metadata:
         production=production,
         description=raw.get("description", ""),
         labels=tuple(sorted(raw.get("labels", {}).items())),
+        promotion_order=tuple(raw.get("promotionOrder", ())),
     )
 
 

@@ -31,6 +31,7 @@ class Build:
         self.checked = checked
         self.files: dict = {}  # path relative to OUT -> bytes
         self.lint = None  # lint.LintReport when the build was asked to lint
+        self.train = None  # train.Train when the build covers two or more releases
 
     @property
     def diagnostics(self) -> list:
@@ -114,14 +115,30 @@ def build(arguments, exclude=(), lint_settings=None, jobs: int | None = None) ->
     result = Build(checked)
     if has_errors(checked.diagnostics):
         return result
+    from .facts import compute_facts
+    from .train import plan_train, train_artifacts
+
+    all_facts = {release.source: compute_facts(release) for release in checked.releases}
+    result.train = plan_train(checked, facts=all_facts)
+    if result.train is not None:
+        checked.diagnostics.extend(result.train.diagnostics)
+        checked.diagnostics.sort(key=Diagnostic.sort_key)
+        if has_errors(result.train.diagnostics):
+            return result
     if lint_settings is not None:
         from .lint import lint
 
-        result.lint = lint(checked, lint_settings)
+        result.lint = lint(checked, lint_settings, all_facts)
         if result.lint.problems or has_errors(result.lint.findings):
             return result
     for files in _in_order(release_files, checked.releases, jobs):
         result.files.update(files)
+    if result.train is not None:
+        from .serialize import serialize
+        from .train.plan import header_source
+
+        for artifact in train_artifacts(result.train):
+            result.files[artifact.path] = serialize(artifact, header_source(result.train))
     return result
 
 

@@ -63,6 +63,14 @@ def run_plan_command(specs, scenario_values, startup, approve_after, output_form
         click.echo(render_text(diagnostic), err=True)
     if has_errors(checked.diagnostics):
         return EXIT_BAD_INPUT
+    from ..train import plan_train
+
+    train = plan_train(checked, duration_option("--startup", startup))
+    if train is not None:
+        for diagnostic in train.diagnostics:
+            click.echo(render_text(diagnostic), err=True)
+        if has_errors(train.diagnostics):
+            return EXIT_BAD_INPUT
     releases = sorted(checked.releases, key=lambda release: release.output_dir)
     all_plans = [release_plans(release, scenarios) for release in releases]
     if output_format == "json":
@@ -72,6 +80,10 @@ def run_plan_command(specs, scenario_values, startup, approve_after, output_form
         from .report import markdown
 
         click.echo(markdown(all_plans), nl=False)
+        if train is not None:
+            from ..train.report import timeline_text
+
+            click.echo("\n## Release train\n\n```\n" + timeline_text(train) + "```")
     elif output_format == "svg":
         import xml.etree.ElementTree as ElementTree
 
@@ -83,4 +95,8 @@ def run_plan_command(specs, scenario_values, startup, approve_after, output_form
         from .report import text
 
         click.echo(text(all_plans), nl=False)
+        if train is not None:
+            from ..train.report import timeline_text
+
+            click.echo("\n" + timeline_text(train), nl=False)
     return EXIT_OK

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ...durations import human
 from ...model import Release
-from ...procedure import Procedure, Step
+from ...procedure import ABORT, APPLY, ROLLBACK, VERDICT, Procedure, Step
 from ...shell import command
 from ..kubernetes import manifests as kubernetes
 from .. import linkerd
@@ -225,15 +225,16 @@ def procedure(release: Release) -> Procedure:
         deploy.append(Step(f"Check that the Gateway API traffic-router plugin ({PLUGIN}) is registered with Argo "
                            "Rollouts.", command("kubectl", "--namespace", "argo-rollouts", "get", "configmap",
                                                 "argo-rollouts-config", "--output",
-                                                "jsonpath={.data.trafficRouterPlugins}")))
+                                                "jsonpath={.data.trafficRouterPlugins}"), role=APPLY))
     deploy.append(Step("Apply the manifests (Rollout, Services, AnalysisTemplates, PodDisruptionBudget"
                        + (", HorizontalPodAutoscaler" if release.service.autoscaling else "")
                        + (", the referenced Deployment" if release.platform.workload_ref else "")
                        + (", traffic objects" if traffic_artifacts(release) else "") + ").",
-                       command("kubectl", "apply", "--filename", f"{FOLDER}/")))
+                       command("kubectl", "apply", "--filename", f"{FOLDER}/"), role=APPLY))
     deadline = expected_duration_s(release)
     deploy.append(Step(f"Wait until the Rollout is Healthy (gives up after {human(deadline)}). The update: "
-                       + plan_text(release), argo(release, "status", name, flags=("--timeout", f"{deadline}s"))))
+                       + plan_text(release), argo(release, "status", name, flags=("--timeout", f"{deadline}s")),
+                       role=VERDICT))
     watch = [Step("Follow the steps, weights, pods and analysis runs.",
                   argo(release, "get", "rollout", name, flags=("--watch",))),
              Step("List the analysis runs and their results.", kubernetes.kubectl(release, "get", "analysisruns"))]
@@ -244,10 +245,10 @@ def procedure(release: Release) -> Procedure:
     rollback = (
         Step("Abort: " + ("switch the active Service back to the previous version."
                           if release.strategy.type == "blue-green" else
-                          "send all traffic back to the stable version now."), argo(release, "abort", name)),
+                          "send all traffic back to the stable version now."), argo(release, "abort", name), role=ABORT),
         Step(f"Roll back to the previous version (within rollbackWindow {ROLLBACK_WINDOW_REVISIONS} it skips steps "
              "and analysis). Revert the spec too, or the next apply brings the new version back.",
-             argo(release, "undo", name)),
+             argo(release, "undo", name), role=ROLLBACK),
         Step("Or, once the cause is fixed outside the spec, retry the same version.",
              argo(release, "retry", "rollout", name)),
         Step("Resume a rollout paused by a person or an Inconclusive analysis (`--full` skips all remaining "

@@ -31,7 +31,7 @@ from .settings import BLUE_GREEN
 from .normalize import cpu_units, mebibytes
 from ...durations import human
 from ...model import Probe, Release
-from ...procedure import Procedure, Step
+from ...procedure import APPLY, Procedure, Step
 from ...shell import command, quote
 from . import common, observability
 from ..kubernetes.manifests import port_number
@@ -545,7 +545,8 @@ def procedure(release: Release, facts) -> Procedure:
     deploy = [Step("Deploy: updates the stack" + (" and the blue/green deployment group" if blue_green else "")
                    + ", pushes aws/bundle to S3 and runs the CodeDeploy deployment to the end.",
                    command("aws/deploy.sh"),
-                   f"It stops the deployment with rollback if it has not ended after {human(deadline_s(release))}.")]
+                   f"It stops the deployment with rollback if it has not ended after {human(deadline_s(release))}.",
+                   role=APPLY)]
     if blue_green:
         deploy.append(Step("CodeDeploy copies the deployment group's Auto Scaling group "
                            f"({aws.fleet.auto_scaling_groups[0]} at first; each copy takes its place), installs the "

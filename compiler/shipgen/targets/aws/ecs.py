@@ -26,7 +26,7 @@ from ...artifacts import JSON, SHELL, YAML, Artifact
 from .settings import CODEDEPLOY
 from ...durations import human
 from ...model import Release
-from ...procedure import Procedure, Step
+from ...procedure import ABORT, APPLY, Procedure, Step
 from ...shell import command, quote
 from ...templating import markdown_code
 from . import common, observability
@@ -485,7 +485,8 @@ def code_deploy_procedure(release: Release) -> Procedure:
              "afterwards updates the stack, registers aws/taskdef.json as a new revision and starts a CodeDeploy "
              "blue/green deployment with aws/appspec.yaml, following it to the end.", command("aws/deploy.sh"),
              f"It stops the deployment with rollback if it has not ended after {human(deadline_s(release))}. "
-             "With CodePipeline, give its ECS blue/green action aws/taskdef.json and aws/appspec.yaml instead."),
+             "With CodePipeline, give its ECS blue/green action aws/taskdef.json and aws/appspec.yaml instead.",
+             role=APPLY),
         Step("Traffic: " + common.shift_text(aws.shift) + f" ({common.config_text(aws.shift)})."
              + (f" A person must continue the deployment within {human(aws.ready_wait_min * 60)} before "
                 "production traffic moves, or it stops:" if aws.ready_wait_min else ""),
@@ -535,7 +536,8 @@ def rolling_procedure(release: Release) -> Procedure:
     aws = common.settings(release)
     rolling = aws.rolling
     deploy = (
-        Step("Deploy: CloudFormation updates the service and waits until it is stable.", command("aws/deploy.sh")),
+        Step("Deploy: CloudFormation updates the service and waits until it is stable.", command("aws/deploy.sh"),
+             role=APPLY),
         Step(f"ECS keeps at least {rolling.minimum_healthy_percent}% of {release.service.min_replicas} tasks healthy "
              f"and runs at most {rolling.maximum_percent}% during the update."),
     )
@@ -550,7 +552,7 @@ def rolling_procedure(release: Release) -> Procedure:
     )
     rollback = (
         Step("While the stack update runs: cancel it; CloudFormation restores the previous task definition.",
-             common.aws(release, "cloudformation", "cancel-update-stack", "--stack-name", aws.stack_name)),
+             common.aws(release, "cloudformation", "cancel-update-stack", "--stack-name", aws.stack_name), role=ABORT),
         Step("After it completed: point the service at the previous task definition revision (then put the previous "
              "spec back, or the next stack update redeploys this one).",
              common.aws(release, "ecs", "update-service", "--cluster", aws.cluster, "--service", service_name(release),

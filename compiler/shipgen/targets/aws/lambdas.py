@@ -24,7 +24,7 @@ from ...artifacts import SHELL, YAML, Artifact
 from .normalize import ecr_repository
 from ...durations import human
 from ...model import Release
-from ...procedure import Procedure, Step
+from ...procedure import APPLY, ROLLBACK, Procedure, Step
 from ...shell import command
 from ...templating import markdown_code
 from . import common, observability
@@ -292,13 +292,13 @@ def procedure(release: Release, facts) -> Procedure:
     if is_sam(release):
         deploy = (Step("Deploy: CloudFormation publishes a new version and CodeDeploy shifts the alias "
                        f"{settings.alias} to it; the command returns when the shift has ended.",
-                       command("aws/deploy.sh"), f"It runs {markdown_code(sam_deploy(release))}."),)
+                       command("aws/deploy.sh"), f"It runs {markdown_code(sam_deploy(release))}.", role=APPLY),)
     else:
         deploy = (Step(f"Deploy: updates the CodeDeploy stack, checks that alias {settings.alias} points at version "
                        f"{settings.current_version} and that version {settings.target_version} exists, then starts "
                        "the deployment with aws/appspec.yaml and follows it.", command("aws/deploy.sh"),
                        "It stops the deployment with rollback if it has not ended after "
-                       f"{human(deadline_s(release))}."),)
+                       f"{human(deadline_s(release))}.", role=APPLY),)
     deploy += (Step(f"Traffic: {common.shift_text(aws.shift)} ({common.config_text(aws.shift)}). The PreTraffic hook "
                     "invokes the new version with each HTTP smoke test before any traffic moves."),)
     watch = (
@@ -318,7 +318,7 @@ def procedure(release: Release, facts) -> Procedure:
              + (" (CloudFormation will see drift until the previous spec is deployed again)." if is_sam(release)
                 else "."),
              common.aws(release, "lambda", "update-alias", *alias, "--function-version", previous, "--routing-config",
-                        "AdditionalVersionWeights={}")),
+                        "AdditionalVersionWeights={}"), role=ROLLBACK if settings.current_version else ""),
     )
     if is_sam(release):
         rollback += (Step("Then put the previous spec back, rebuild, and deploy it the same way.",

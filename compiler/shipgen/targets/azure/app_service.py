@@ -16,7 +16,7 @@ from __future__ import annotations
 from ...artifacts import JSON, SHELL, Artifact
 from ...durations import human
 from ...model import Release
-from ...procedure import Procedure, Step
+from ...procedure import ABORT, APPLY, ROLLBACK, Procedure, Step
 from ...shell import quote
 from ..gcp_azure.common import smoke_command as common_smoke_command
 from ..gcp_azure.rollout import exit_codes_text
@@ -162,7 +162,7 @@ def procedure(release: Release, facts) -> Procedure:
     service, rollout = azure.app_service, azure.rollout
     deploy = [Step(f"Either run the whole rollout ({plan_text(rollout)}; {holds_text(rollout)}; smoke tests every "
                    f"{human(rollout.check_interval_s)} while traffic is held), or follow the steps below by hand.",
-                   "app-service/rollout.sh"),
+                   "app-service/rollout.sh", role=APPLY),
               Step(f"Deploy the new version to slot {service.slot} (production is untouched).",
                    arm_deploy_command(release, "app-service/template.json")),
               Step("Run the smoke tests against the slot's host name.", "app-service/rollout.sh verify")]
@@ -187,9 +187,10 @@ def procedure(release: Release, facts) -> Procedure:
              Step("See the percentage routing.", _webapp(release, "traffic-routing", "show")),
              Step("Follow the deployment log of the slot.",
                   _webapp(release, "log", "tail", "--slot", service.slot)))
-    rollback = (Step("Before the swap: stop routing requests to the slot.", _webapp(release, "traffic-routing", "clear")),
+    rollback = (Step("Before the swap: stop routing requests to the slot.", _webapp(release, "traffic-routing", "clear"),
+                     role=ABORT),
                 Step(f"After the swap: swap back (the previous version is in slot {service.slot}, still warm).",
-                     swap_command(release)),
+                     swap_command(release), role=ROLLBACK),
                 Step("During a --action preview swap: cancel it.", swap_command(release, "reset")))
     return Procedure(f"Azure App Service slot {service.slot} and a swap, by app-service/rollout.sh", tuple(deploy), watch,
                      rollback, automatic_rollback(release), notes(release))

@@ -18,7 +18,7 @@ from ...artifacts import JSON, SHELL, Artifact
 from ...durations import human
 from ..gcp_azure.settings import aca_probe_timing
 from ...model import Release
-from ...procedure import Procedure, Step
+from ...procedure import APPLY, ROLLBACK, Procedure, Step
 from ..gcp_azure.common import smoke_command as common_smoke_command
 from ..gcp_azure.common import (AZURE_FUNCTION, ScriptPlatform, arm_cpu, arm_deploy_command, arm_literal, arm_template,
                                az, azure_tags, gibibytes, holds_text, plan_text, rollout_script)
@@ -216,7 +216,7 @@ def procedure(release: Release, facts) -> Procedure:
     new = app.revision(release.name)
     deploy = [Step(f"Either run the whole rollout ({plan_text(rollout)}; {holds_text(rollout)}; smoke tests every "
                    f"{human(rollout.check_interval_s)} while traffic is held), or follow the steps below by hand.",
-                   "container-apps/rollout.sh"),
+                   "container-apps/rollout.sh", role=APPLY),
               Step(f"Deploy revision {new}" + (f" at weight 0, labelled {PREVIEW_LABEL}, beside {app.previous_revision}."
                                                if rollout.progressive else
                                                " (single-revision mode: it takes all traffic once healthy)."),
@@ -243,14 +243,14 @@ def procedure(release: Release, facts) -> Procedure:
                                                release.name, "--resource-group", azure.resource_group)))
     if rollout.progressive:
         rollback = (Step(f"Give all traffic back to {app.previous_revision} (label {STABLE_LABEL}).",
-                         _traffic(release, 0)),
+                         _traffic(release, 0), role=ROLLBACK),
                     Step("If the previous revision was already deactivated, activate it first.",
                          az(release, "containerapp", "revision", "activate", "--name", release.name,
                             "--resource-group", azure.resource_group, "--revision", app.previous_revision)))
     elif app.previous_revision:
         rollback = (Step(f"Start a new revision from {app.previous_revision} (single-revision mode switches to it).",
                          az(release, "containerapp", "revision", "copy", "--name", release.name, "--resource-group",
-                            azure.resource_group, "--from-revision", app.previous_revision)),)
+                            azure.resource_group, "--from-revision", app.previous_revision), role=ROLLBACK),)
     else:
         rollback = (Step("Find the revision to return to, then copy it (`az containerapp revision copy "
                          "--from-revision`).", az(release, "containerapp", "revision", "list", "--name", release.name,

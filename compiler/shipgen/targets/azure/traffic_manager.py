@@ -17,7 +17,7 @@ from __future__ import annotations
 from ...artifacts import JSON, SHELL, Artifact
 from ...durations import human
 from ...model import Release
-from ...procedure import Procedure, Step
+from ...procedure import APPLY, ROLLBACK, Procedure, Step
 from ...shell import command, quote
 from ..gcp_azure.common import smoke_command as common_smoke_command
 from ..gcp_azure.rollout import exit_codes_text
@@ -175,7 +175,7 @@ def procedure(release: Release, facts) -> Procedure:
                    "releases first; they get no DNS answers yet."),
               Step(f"Either run the whole switch ({plan_text(rollout)}; {holds_text(rollout)}; smoke tests every "
                    f"{human(rollout.check_interval_s)} while traffic is held), or follow the steps below by hand.",
-                   "traffic-manager/rollout.sh"),
+                   "traffic-manager/rollout.sh", role=APPLY),
               Step(f"Apply the profile as it is before the release ({manager.live} enabled, {manager.new_color} "
                    "disabled).", arm_deploy_command(release, "traffic-manager/template.json")),
               Step(f"Run the smoke tests against each {manager.new_color} endpoint.", "traffic-manager/rollout.sh verify")]
@@ -197,7 +197,7 @@ def procedure(release: Release, facts) -> Procedure:
     back = [(item, initial[item.color]) for item in manager.endpoints_of(manager.live) + manager.endpoints_of(manager.new_color)]
     rollback = (Step(f"Give the {manager.live} endpoints all DNS answers again and disable the {manager.new_color} "
                      f"ones; resolvers may keep old answers for {human(manager.ttl_s)}.",
-                     "\n".join(_update(release, item, weight) for item, weight in back)),)
+                     "\n".join(_update(release, item, weight) for item, weight in back), role=ROLLBACK),)
     return Procedure(f"Azure Traffic Manager weighted profile {manager.profile}, weights moved by "
                      "traffic-manager/rollout.sh", tuple(deploy), watch, rollback, automatic_rollback(release),
                      notes(release))

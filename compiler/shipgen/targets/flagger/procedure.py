@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from ...durations import human
 from ...model import Release
-from ...procedure import Procedure, Step
+from ...procedure import ABORT, APPLY, VERDICT, Procedure, Step
 from ...shell import command
 from ..kubernetes import manifests as kubernetes
 from .. import linkerd
@@ -129,6 +129,17 @@ def gate_mapping_text(release: Release, gate) -> str:
 # ---------------------------------------------------------------------------- runbook procedure
 
 
+def verdict_deadline_s(release: Release, figures) -> int:
+    """How long CI waits for the verdict: the healthy run (or the wait for approval and its timeout),
+    plus two of Flagger's ticks to notice the apply and to promote."""
+    approval = release.strategy.approval
+    if figures.healthy_s is not None:
+        run = figures.healthy_s
+    else:
+        run = (figures.waiting_at_s or 0) + (approval.timeout_s if approval else 0)
+    return run + 2 * release.strategy.interval_s + 300
+
+
 def loadtester_exec(release: Release, endpoint: str) -> str:
     return kubernetes.kubectl(release, "exec", f"deploy/{LOADTESTER}", "--", "curl", "--silent", "--show-error",
                               "--request", "POST", "--data", gate_payload(release), f"{LOADTESTER_LOCAL}{endpoint}")
@@ -165,9 +176,16 @@ def procedure(release: Release, facts) -> Procedure:
         *secret_steps(release),
         Step("Apply the manifests (Deployment, Canary and what it references). Flagger then creates "
              f"{name}-primary and the Services; the first apply only initialises, later changes are analysed.",
-             command("kubectl", "apply", "--filename", f"{FOLDER}/")),
+             command("kubectl", "apply", "--filename", f"{FOLDER}/"), role=APPLY),
         Step(f"Follow the Canary until it is Succeeded (or Failed): {traffic_plan(release)}. "
              + healthy_text(figures), watch_canary),
+        Step(f"Or wait for the verdict (CI does): after two of Flagger's {human(strategy.interval_s)} ticks, so "
+             "that it has noticed the apply (until then the condition still tells the previous run's verdict), the "
+             "Canary's Promoted condition becomes True when the new version is promoted; the wait gives up after "
+             f"{human(verdict_deadline_s(release, figures))}.",
+             command("sleep", str(2 * strategy.interval_s)) + " && "
+             + kubernetes.kubectl(release, "wait", f"canary/{name}", "--for=condition=Promoted",
+                                  f"--timeout={verdict_deadline_s(release, figures)}s"), role=VERDICT),
     ]
     approval = strategy.approval
     if approval is not None:
@@ -194,7 +212,7 @@ def procedure(release: Release, facts) -> Procedure:
     rollback = [
         Step("Roll back now (Flagger has no abort command): open the rollback gate; Flagger rolls back at its next "
              f"tick (within {human(strategy.interval_s)}) while the Canary is Progressing or WaitingPromotion.",
-             loadtester_exec(release, "/rollback/open")),
+             loadtester_exec(release, "/rollback/open"), role=ABORT),
         Step("Wait for phase Failed: the primary serves the previous version again and the new one is scaled "
              "to zero.", watch_canary),
         Step("A release already promoted: apply the previous release's manifests (e.g. this folder from the "

@@ -18,7 +18,7 @@ import posixpath
 from ...artifacts import YAML, YAML_DOCUMENTS, Artifact
 from ...durations import human
 from ...model import Release
-from ...procedure import Procedure, Step
+from ...procedure import APPLY, ROLLBACK, VERDICT, Procedure, Step
 from ...shell import command, quote
 from ..kubernetes import manifests as kubernetes
 from ..gcp_azure import common as gcp_azure_common
@@ -215,6 +215,16 @@ def _gcloud_deploy(release: Release, *words) -> str:
     return command("gcloud", "deploy", *words, f"--region={gcp.region}", f"--project={gcp.project}")
 
 
+def wait_command(release: Release, target_id: str) -> str:
+    """A shell loop that returns when the rollout to `target_id` has succeeded, and fails when it
+    ended otherwise (Cloud Deploy has no `wait` command)."""
+    state = _gcloud_deploy(release, "rollouts", "describe", rollout_name(release, target_id),
+                           f"--release={release_name(release)}",
+                           f"--delivery-pipeline={release.platform.gcp.cloud_deploy.pipeline}", "--format=value(state)")
+    return (f'while :; do state=$({state}) || exit 1; case "$state" in SUCCEEDED) break ;; '
+            'FAILED|CANCELLED|HALTED|APPROVAL_REJECTED) echo "rollout $state" >&2; exit 1 ;; esac; sleep 30; done')
+
+
 def rollout_name(release: Release, target_id: str) -> str:
     return f"{release_name(release)}-to-{target_id}-0001"
 
@@ -232,12 +242,13 @@ def procedure(release: Release, facts) -> Procedure:
     name = release_name(release)
     manifest = "cloud-deploy/kubernetes.yaml" if deploy.runtime == "gke" else "cloud-deploy/service.yaml"
     steps = [Step("Create or update the pipeline, its targets" + (" and automation" if deploy.automation else "")
-                  + " (safe to repeat).", _gcloud_deploy(release, "apply", "--file=cloud-deploy/clouddeploy.yaml"))]
+                  + " (safe to repeat).", _gcloud_deploy(release, "apply", "--file=cloud-deploy/clouddeploy.yaml"),
+                  role=APPLY)]
     if deploy.skaffold_file:
         steps.append(Step("Put your Skaffold config next to the manifest it renders (it must list "
                           f"`{posixpath.basename(manifest)}` under manifests.rawYaml and define "
                           + ", ".join(_skaffold_needs(deploy)) + ").",
-                          command("cp", skaffold_path(release), "cloud-deploy/skaffold.yaml")))
+                          command("cp", skaffold_path(release), "cloud-deploy/skaffold.yaml")))  # its source is relative to where shipgen ran: no role
         source = ("--source=cloud-deploy",)
     else:
         source = ((f"--from-k8s-manifest={manifest}",) if deploy.runtime == "gke"
@@ -246,16 +257,19 @@ def procedure(release: Release, facts) -> Procedure:
         if index == 0:
             steps.append(Step(f"Create the release; Cloud Deploy rolls it out to {stage.target}.",
                               _gcloud_deploy(release, "releases", "create", name, f"--delivery-pipeline={pipeline}",
-                                             *source)))
+                                             *source), role=APPLY))
         else:
             steps.append(Step(f"When {deploy.stages[index - 1].target} is healthy, promote the release to "
                               f"{stage.target}.", _gcloud_deploy(release, "releases", "promote", f"--release={name}",
                                                                  f"--delivery-pipeline={pipeline}",
-                                                                 f"--to-target={stage.target}")))
+                                                                 f"--to-target={stage.target}"), role=APPLY))
         if requires_approval(release, stage):
             steps.append(Step(f"The rollout to {stage.target} waits for approval: approve it.",
                               _gcloud_deploy(release, "rollouts", "approve", rollout_name(release, stage.target),
                                              f"--release={name}", f"--delivery-pipeline={pipeline}")))
+        steps.append(Step(f"Or wait for the verdict on {stage.target} (CI does): polls the rollout every 30s until it "
+                          "succeeded, and fails when it failed, was cancelled, halted or rejected.",
+                          wait_command(release, stage.target), role=VERDICT))
     steps += _phase_steps(release, name)
     last = deploy.stages[-1].target
     rollout = rollout_name(release, last)
@@ -265,7 +279,8 @@ def procedure(release: Release, facts) -> Procedure:
              Step("List the rollouts of this release.",
                   _gcloud_deploy(release, "rollouts", "list", f"--release={name}", f"--delivery-pipeline={pipeline}")))
     rollback = (Step(f"Roll {last} back to the last successful release (a new rollout of it).",
-                     _gcloud_deploy(release, "targets", "rollback", last, f"--delivery-pipeline={pipeline}")),
+                     _gcloud_deploy(release, "targets", "rollback", last, f"--delivery-pipeline={pipeline}"),
+                     role=ROLLBACK),
                 Step("Follow the rollback rollout.",
                      _gcloud_deploy(release, "rollouts", "list", f"--delivery-pipeline={pipeline}",
                                     f"--release={name}")))

@@ -15,7 +15,7 @@ from __future__ import annotations
 from ...artifacts import SHELL, Artifact
 from ...durations import human
 from ...model import Probe, Release
-from ...procedure import Procedure, Step
+from ...procedure import APPLY, ROLLBACK, Procedure, Step
 from ...shell import command
 from ..gcp_azure import common as gcp_azure_common
 from ..gcp_azure.common import ScriptPlatform, gcp_labels, holds_text, plan_text, rollout_script
@@ -227,7 +227,7 @@ def procedure(release: Release, facts) -> Procedure:
     run, rollout = gcp.cloud_run, gcp.rollout
     deploy = [Step(f"Either run the whole rollout ({plan_text(rollout)}; {holds_text(rollout)}; smoke tests every "
                    f"{human(rollout.check_interval_s)} while traffic is held), or follow the steps below by hand.",
-                   command("cloud-run/rollout.sh")),
+                   command("cloud-run/rollout.sh"), role=APPLY),
               Step(f"Deploy revision {run.revision}"
                    + (f" at 0% of traffic, tagged {run.preview_tag} for a preview URL" if rollout.progressive else "")
                    + "; the command waits until the revision is ready.",
@@ -251,7 +251,7 @@ def procedure(release: Release, facts) -> Procedure:
     if run.previous_revision:
         rollback.append(Step(f"Send all traffic back to {run.previous_revision} (instant: it is still running).",
                              gcloud_run(release, "services", "update-traffic", release.name,
-                                        f"--to-revisions={run.previous_revision}=100")))
+                                        f"--to-revisions={run.previous_revision}=100"), role=ROLLBACK))
     else:
         rollback.append(Step("Find the revision to return to (the spec names no previous revision).",
                              gcloud_run(release, "revisions", "list", f"--service={release.name}")))

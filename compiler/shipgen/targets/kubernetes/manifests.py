@@ -14,7 +14,7 @@ from __future__ import annotations
 from ...artifacts import Artifact
 from ...durations import human
 from ...model import Probe, Release
-from ...procedure import Procedure, Step
+from ...procedure import APPLY, ROLLBACK, VERDICT, Procedure, Step
 from ...shell import command
 
 NAME = "kubernetes"
@@ -247,9 +247,9 @@ def procedure(release: Release, facts) -> Procedure:
     deploy = (
         Step("Apply the manifests (Deployment, Service, PodDisruptionBudget"
              + (", HorizontalPodAutoscaler" if release.service.autoscaling else "") + ").",
-             command("kubectl", "apply", "--filename", "kubernetes/")),
+             command("kubectl", "apply", "--filename", "kubernetes/"), role=APPLY),
         Step(f"Wait for the rollout; it fails if no progress is made for {human(deadline)}.",
-             kubectl(release, "rollout", "status", target, f"--timeout={deadline}s")),
+             kubectl(release, "rollout", "status", target, f"--timeout={deadline}s"), role=VERDICT),
     )
     watch = (
         Step("Follow the pods as they are replaced.", kubectl(release, "get", "pods", "--selector",
@@ -257,9 +257,9 @@ def procedure(release: Release, facts) -> Procedure:
         Step("See why a rollout is stuck (events, conditions).", kubectl(release, "describe", target)),
     )
     rollback = (
-        Step("Roll back to the previous revision.", kubectl(release, "rollout", "undo", target)),
+        Step("Roll back to the previous revision.", kubectl(release, "rollout", "undo", target), role=ROLLBACK),
         Step("Wait until the previous revision serves again.",
-             kubectl(release, "rollout", "status", target, f"--timeout={deadline}s")),
+             kubectl(release, "rollout", "status", target, f"--timeout={deadline}s"), role=ROLLBACK),
         Step("Check which revision runs now.", kubectl(release, "rollout", "history", target)),
     )
     notes = (

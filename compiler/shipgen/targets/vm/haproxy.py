@@ -24,7 +24,7 @@ from __future__ import annotations
 from ...artifacts import SHELL, TEXT, Artifact
 from ...durations import human
 from ...model import Release
-from ...procedure import Procedure, Step
+from ...procedure import APPLY, ROLLBACK, Procedure, Step
 from ...shell import command, quote
 from . import common
 from .script import summary, switch_script
@@ -216,7 +216,7 @@ def procedure(release: Release, facts) -> Procedure:
               common.deploy_step(release),
               Step(f"Either run the whole switch ({common.plan_text(release)}), checked every "
                    f"{human(vm.check_interval_s)} while a share is held, or follow the steps below by hand.",
-                   command("haproxy/switch.sh", "start", new)),
+                   command("haproxy/switch.sh", "start", new), role=APPLY),
               Step(f"Wait until HAProxy's health checks see every {new} instance up, and run the smoke tests against "
                    "each instance directly.", f"haproxy/switch.sh status && haproxy/switch.sh verify {new}")]
     for step in vm.steps:
@@ -231,7 +231,7 @@ def procedure(release: Release, facts) -> Procedure:
              Step("The gates, once, against the new colour.", command("haproxy/switch.sh", "gates", new)),
              Step("The runtime API directly.", api_command(release, f"show servers state {vm.backend}")))
     rollback = (Step(f"All requests back to {old} at once ({old} was only drained: it is warm); {new} drains.",
-                     command("haproxy/switch.sh", "rollback", old)),
+                     command("haproxy/switch.sh", "rollback", old), role=ROLLBACK),
                 Step("By hand, per instance, if the script cannot run.",
                      api_command(release, f"set server {vm.backend}/{vm.server_names(old)[0]} state ready") + "\n"
                      + api_command(release, f"set server {vm.backend}/{vm.server_names(new)[0]} state drain")))

@@ -20,7 +20,7 @@ from __future__ import annotations
 from ...artifacts import SHELL, TEXT, Artifact
 from ...durations import human
 from ...model import Release
-from ...procedure import Procedure, Step
+from ...procedure import APPLY, ROLLBACK, Procedure, Step
 from ...shell import command
 from . import common
 from .script import summary, switch_script
@@ -152,7 +152,7 @@ def procedure(release: Release, facts) -> Procedure:
               common.deploy_step(release),
               Step(f"Either run the whole switch ({common.plan_text(release)}), checked every "
                    f"{human(vm.check_interval_s)} while a share is held, or follow the steps below by hand.",
-                   command("nginx/switch.sh", "start", new)),
+                   command("nginx/switch.sh", "start", new), role=APPLY),
               Step(f"Run the smoke tests against each {new} instance directly.", command("nginx/switch.sh", "verify",
                                                                                          new))]
     for step in vm.steps:
@@ -167,7 +167,7 @@ def procedure(release: Release, facts) -> Procedure:
     watch = (Step("Which share's configuration is installed.", "nginx/switch.sh status"),
              Step("The gates, once, against the new colour.", command("nginx/switch.sh", "gates", new)))
     rollback = (Step(f"All requests back to {old} at once ({state_path(old, 100)}, tested and reloaded).",
-                     command("nginx/switch.sh", "rollback", old)),
+                     command("nginx/switch.sh", "rollback", old), role=ROLLBACK),
                 Step("By hand, if the script cannot run.",
                      f"{command('cp', state_path(old, 100), vm.nginx_config)} && "
                      f"{command('nginx', '-t', '-c', vm.nginx_main_config)} && "
