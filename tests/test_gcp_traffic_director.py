@@ -431,3 +431,14 @@ def test_the_platform_needs_its_settings(write_spec):
     assert any("needs platform.gcp.trafficDirector" in error.message for error in errors)
     cloud_run = text.replace("    region: europe-west1\n", "    region: europe-west1\n    cloudRun: {previewTag: x}\n")
     assert any("platform.gcp.cloudRun applies to" in error.message for error in _errors(write_spec, cloud_run))
+
+
+def test_the_release_train_reads_the_rollout_and_the_rollback_from_the_procedure():
+    """The train's CI job runs what the runbook's procedure marks (procedure.py roles): the whole
+    rollout (rollout.sh, whose exit status is the verdict) and, on failure, all traffic back."""
+    release = release_from(FIXTURE)
+    procedure = traffic_director.procedure(release, None)
+    director = release.platform.gcp.traffic_director
+    assert procedure.commands("apply") == ("traffic-director/rollout.sh",)
+    assert procedure.commands("rollback") == (traffic_director.import_url_map_command(release, 0),)
+    assert "url-map-0.yaml" in procedure.commands("rollback")[0] and director.url_map in procedure.commands("rollback")[0]

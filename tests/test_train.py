@@ -16,7 +16,7 @@ import oracle_support
 import tools_support
 from shipgen.cli import main
 from shipgen.pipeline import check_specs
-from shipgen.train import plan_train
+from shipgen.train.plan import plan_train
 from shipgen.train.scripts import expression_safe
 from shipgen.train.workflow import workflow
 
@@ -237,6 +237,28 @@ def test_production_releases_nothing_earlier_verified_are_warned_about(tmp_path,
         "search" in wave_names(train, "production")[0]
 
 
+def test_the_trains_warnings_follow_the_lint_config_and_inline_ignores(tmp_path, monkeypatch):
+    """SG009 and SG011 are findings like the policies': `disable`, `severity` and
+    `# shipgen: ignore[...]` apply to them when the build lints."""
+    six_services(tmp_path / "specs", {
+        "production/search.yaml": spec("search", "production"),
+        "production/ledger.yaml": "# shipgen: ignore-file[unverified-promotion] -- staged elsewhere\n"
+                                  + spec("ledger", "production"),
+        "qa/web.yaml": spec("web", "qa", SERVICES["web"])})
+    shown = build(tmp_path, monkeypatch)
+    assert shown.exit_code == 0, shown.output
+    sg009 = [line for line in shown.output.splitlines() if "[SG009]" in line]
+    assert [line.split(":")[0] for line in sg009] == ["specs/production/search.yaml"], sg009  # ledger's is ignored
+    assert "warning[SG009] unverified-promotion" in sg009[0]
+    assert "SG092" not in shown.output  # the ignore-file was used
+    assert "warning[SG011] unordered-environment" in shown.output
+    (tmp_path / ".shipgen.yaml").write_text("lint:\n  disable: [SG009]\n  severity: {unordered-environment: error}\n")
+    configured = build(tmp_path, monkeypatch)
+    assert "SG009" not in configured.output
+    assert configured.exit_code == 1 and "error[SG011] unordered-environment" in configured.output, configured.output
+    assert not (tmp_path / "out").exists() or configured.exit_code != 0
+
+
 def test_an_approval_job_only_where_a_spec_asks_for_one(tmp_path, monkeypatch):
     approval = ("strategy: {type: canary, steps: [10, 50], interval: 1m, "
                 "approval: {before: promotion, timeout: 30m, onTimeout: rollback}}\n")
@@ -389,3 +411,28 @@ def test_a_spec_value_that_looks_like_an_expression_reaches_the_shell_unevaluate
     assert "'-locations=filesystem:specs/staging/db-${{ secrets.GITHUB_TOKEN }}'" in evaluated
     assert re.sub(r"\$\{\{ '\$\{\{' \}\}", "", text).count("${{") == text.count("${{ failure() }}") + text.count(
         "${{ !cancelled() && needs.")  # every other `${{` is one shipgen wrote itself
+
+
+def _every_target_spec():
+    from conftest import ROOT
+
+    return sorted([*(ROOT / "examples").rglob("*.yaml"), *(ROOT / "tests" / "fixtures" / "hostile").glob("*.yaml")])
+
+
+@pytest.mark.parametrize("path", _every_target_spec(), ids=lambda path: path.stem)
+def test_every_delivery_target_tells_the_train_what_to_run(path):
+    """Each target's procedure marks the command that applies the release and what undoes it, so
+    no train job is left without commands (the workflow never re-derives them)."""
+    from shipgen.facts import compute_facts
+    from shipgen.targets import delivery_target
+
+    checked = check_specs((str(path),))
+    if not checked.releases:
+        pytest.skip("not a release spec on its own")
+    release = checked.releases[0]
+    procedure = delivery_target(release).procedure(release, compute_facts(release))
+    assert procedure.commands("apply"), procedure
+    if not release.platform.kind.startswith("aws-"):
+        # (CodeDeploy rolls a failed deployment back itself; undoing one that succeeded needs its
+        # deployment id, known only at run time: the train's rollback job points at the runbook.)
+        assert procedure.commands("rollback") or procedure.commands("abort"), procedure

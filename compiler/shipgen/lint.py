@@ -24,8 +24,11 @@ from typing import NamedTuple
 
 from .diagnostics import Diagnostic
 from .suppress import INVALID, UNUSED
+from .train.codes import WARNINGS as TRAIN_WARNINGS
 
-LINT_CODES = {INVALID[0]: INVALID[1], UNUSED[0]: UNUSED[1]}
+# The lint stage's own codes beside the policies': suppression findings, and the release train's
+# warnings, which a build hands to lint so that the config and inline ignores apply to them.
+LINT_CODES = {INVALID[0]: INVALID[1], UNUSED[0]: UNUSED[1], **TRAIN_WARNINGS}
 PAIR_FIELDS = ("labels", "env", "aws", "gcp", "azure")
 
 
@@ -60,9 +63,11 @@ def today_from_environment() -> datetime.date:
     return datetime.datetime.now(datetime.timezone.utc).date()
 
 
-def lint(checked, settings: LintSettings = LintSettings(), facts: dict | None = None) -> LintReport:
+def lint(checked, settings: LintSettings = LintSettings(), facts: dict | None = None,
+         train_warnings: list = ()) -> LintReport:
     """Lint the releases of a `pipeline.Checked`; `facts` (release source -> Facts) may be given
-    when the caller has computed them already."""
+    when the caller has computed them already. `train_warnings` (the release train's, see
+    train/codes.py) are findings like the policies': configured severities and inline ignores apply."""
     from .facts import compute_facts, run_facts
     from .facts.dependencies import dependency_facts
     from .lintconfig import check_against, effective_options, find_config, load_config
@@ -100,6 +105,7 @@ def lint(checked, settings: LintSettings = LintSettings(), facts: dict | None = 
             finding = _finding(raw, document, config)
             if finding is not None:
                 findings.append(finding)
+    findings.extend(_configured(train_warnings, config))
     findings = _suppressed(findings, checked, config, settings, policies)
     findings.sort(key=Diagnostic.sort_key)
     return LintReport(findings=findings, policies=policies)
@@ -134,6 +140,18 @@ def _finding(raw, document, config) -> Diagnostic | None:
                           line, col, raw.fix, extra)
     return Diagnostic(raw.code, raw.name, raw.message, document.file, position.line, position.col, severity, raw.path,
                       position.end_line, position.end_col, raw.fix, extra)
+
+
+def _configured(diagnostics, config) -> list:
+    """Diagnostics found outside the policies, with the configured severity ("off": dropped)."""
+    from .lintconfig import severity_override
+
+    kept = []
+    for diagnostic in diagnostics:
+        severity = severity_override(config, diagnostic.code, diagnostic.name) or diagnostic.severity
+        if severity != "off":
+            kept.append(diagnostic._replace(severity=severity))
+    return kept
 
 
 def spec_position(document, path: tuple):

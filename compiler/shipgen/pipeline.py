@@ -116,19 +116,24 @@ def build(arguments, exclude=(), lint_settings=None, jobs: int | None = None) ->
     if has_errors(checked.diagnostics):
         return result
     from .facts import compute_facts
-    from .train import plan_train, train_artifacts
+    from .train.plan import plan_train
 
     all_facts = {release.source: compute_facts(release) for release in checked.releases}
     result.train = plan_train(checked, facts=all_facts)
+    train_warnings = []
     if result.train is not None:
-        checked.diagnostics.extend(result.train.diagnostics)
-        checked.diagnostics.sort(key=Diagnostic.sort_key)
         if has_errors(result.train.diagnostics):
+            checked.diagnostics.extend(result.train.diagnostics)
+            checked.diagnostics.sort(key=Diagnostic.sort_key)
             return result
+        train_warnings = result.train.diagnostics
+        if lint_settings is None:  # no lint to configure them: shown as they are
+            checked.diagnostics.extend(train_warnings)
+            checked.diagnostics.sort(key=Diagnostic.sort_key)
     if lint_settings is not None:
         from .lint import lint
 
-        result.lint = lint(checked, lint_settings, all_facts)
+        result.lint = lint(checked, lint_settings, all_facts, train_warnings)
         if result.lint.problems or has_errors(result.lint.findings):
             return result
     for files in _in_order(release_files, checked.releases, jobs):
@@ -136,6 +141,7 @@ def build(arguments, exclude=(), lint_settings=None, jobs: int | None = None) ->
     if result.train is not None:
         from .serialize import serialize
         from .train.plan import header_source
+        from .train.render import train_artifacts
 
         for artifact in train_artifacts(result.train):
             result.files[artifact.path] = serialize(artifact, header_source(result.train))

@@ -63,7 +63,7 @@ def run_plan_command(specs, scenario_values, startup, approve_after, output_form
         click.echo(render_text(diagnostic), err=True)
     if has_errors(checked.diagnostics):
         return EXIT_BAD_INPUT
-    from ..train import plan_train
+    from ..train.plan import plan_train
 
     train = plan_train(checked, duration_option("--startup", startup))
     if train is not None:

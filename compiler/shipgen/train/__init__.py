@@ -14,11 +14,8 @@ diagnostics: an unknown service (SG007) or a dependency cycle (SG008, one diagno
 the cycle, each naming every other) is an error and the build writes nothing; a production
 release that nothing earlier verified is a warning (SG009), as is an environment outside the
 promotion order (SG011); specs that disagree on the order are an error (SG010).
+
+The train's warnings (codes.py) are lint findings as well when the build lints: the lint config's
+`disable`/`severity` and inline ignores apply to them as to any policy's. This file imports
+nothing, so that lint can read those codes without loading the train.
 """
-
-from __future__ import annotations
-
-from .plan import Train, plan_train
-from .render import train_artifacts
-
-__all__ = ["Train", "plan_train", "train_artifacts"]

@@ -10,6 +10,7 @@ just before production (or, when the spec says it serves real users, after the l
 from __future__ import annotations
 
 from ..diagnostics import ERROR, WARNING, Diagnostic
+from .codes import UNORDERED_ENVIRONMENT
 
 DEFAULT_ORDER = ("development", "test", "staging", "production")
 SYNONYMS = {"dev": "development", "stage": "staging", "prod": "production"}
@@ -47,8 +48,7 @@ def stage_order(releases, documents) -> tuple[tuple, dict, list]:
             continue
         (after if release.metadata.production else before).add(stage)
         place = ("after " + order[-1]) if release.metadata.production else _before_production(order)
-        diagnostics.append(_located(documents, release, ("metadata", "environment"), "SG011",
-                                    "unordered-environment",
+        diagnostics.append(_located(documents, release, ("metadata", "environment"), *UNORDERED_ENVIRONMENT,
                                     f"environment {release.metadata.environment!r} is not in the promotion order "
                                     f"({', '.join(order)}): the release train puts it {place}",
                                     "name it in metadata.promotionOrder", severity=WARNING))

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..diagnostics import ERROR, WARNING, Diagnostic, has_errors
+from .codes import UNVERIFIED_PROMOTION
 from .graph import dependency_problems, label, service_key, waves
 from .order import stage_order
 
@@ -144,7 +145,7 @@ def _promotion_warnings(releases, stages, stage_of, documents) -> list:
         else:
             continue
         position = documents[release.source].locate(path)
-        problems.append(Diagnostic("SG009", "unverified-promotion", message, release.source, position.line,
+        problems.append(Diagnostic(*UNVERIFIED_PROMOTION, message, release.source, position.line,
                                    position.col, severity=WARNING, spec_path=path,
                                    fix="add a spec for the same service and image in an earlier environment "
                                        "(e.g. staging), so the train rolls it out there first"))

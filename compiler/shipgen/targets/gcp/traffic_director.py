@@ -28,7 +28,7 @@ from __future__ import annotations
 from ...artifacts import SHELL, Artifact
 from ...durations import human
 from ...model import Release
-from ...procedure import Procedure, Step
+from ...procedure import APPLY, ROLLBACK, Procedure, Step
 from ... import queries
 from ...shell import command, quote
 from ..gcp_azure import common as gcp_azure_common
@@ -278,7 +278,7 @@ def procedure(release: Release, facts) -> Procedure:
              "traffic yet."),
         Step(f"Either run the whole rollout ({plan_text(rollout)}; {holds_text(rollout)}; smoke tests every "
              f"{human(rollout.check_interval_s)} while traffic is held), or follow the steps below by hand.",
-             command(f"{FOLDER}/rollout.sh")),
+             command(f"{FOLDER}/rollout.sh"), role=APPLY),
         Step("Import both backend services (health check, connection draining, outlier detection"
              + (", circuit breakers" if director.circuit_breakers else "") + ").",
              "\n".join(gcloud_compute(release, "backend-services", "import", service.name,
@@ -306,7 +306,7 @@ def procedure(release: Release, facts) -> Procedure:
              Step(f"See the health of {new.name}'s endpoints.",
                   gcloud_compute(release, "backend-services", "get-health", new.name, "--global")))
     rollback = (Step(f"Send all traffic back to {live.name} (instant: its backends still run the previous version).",
-                     import_url_map_command(release, 0)),
+                     import_url_map_command(release, 0), role=ROLLBACK),
                 Step("Check the weights.", gcloud_compute(release, "url-maps", "describe", director.url_map, "--global",
                                                           "--format=yaml(pathMatchers[0].routeRules[1].routeAction)")))
     return Procedure(f"Traffic Director URL map {director.url_map}, weights moved by {FOLDER}/rollout.sh",
