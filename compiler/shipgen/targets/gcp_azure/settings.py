@@ -94,6 +94,14 @@ class ScriptGate:
 
 
 @dataclass(frozen=True)
+class Monitoring:
+    """Opted in with `platform.gcp.monitoring` / `platform.azure.monitoring`: the dashboard and
+    alerts of `targets/gcp/monitoring.py` / `targets/azure/monitoring.py`."""
+
+    notify: tuple = ()  # Cloud Monitoring notification channels, or Azure action group IDs
+
+
+@dataclass(frozen=True)
 class CloudRun:
     previous_revision: str  # the revision serving now ("" when unknown: no split possible)
     revision: str  # the new revision's full name ("" when Cloud Deploy names revisions)
@@ -202,6 +210,7 @@ class Gcp:
     cloud_deploy: CloudDeploy | None
     rollout: Rollout
     traffic_director: TrafficDirector | None = None
+    monitoring: Monitoring | None = None
 
 
 @dataclass(frozen=True)
@@ -272,6 +281,7 @@ class Azure:
     app_service: AppService | None
     traffic_manager: TrafficManager | None
     rollout: Rollout
+    monitoring: Monitoring | None = None
 
 
 # ---------------------------------------------------------------------------- settling
@@ -291,9 +301,18 @@ def settle(reader, raw: dict, metadata, service, platform, strategy, rollback, s
     _warn_approval_timeout(reader, kind, strategy)
     if kind in GCP_KINDS:
         settings = _gcp(reader, raw_platform, metadata, service, kind, strategy, rollout, rollback, smoke)
+        settings = replace(settings, monitoring=_monitoring(raw_platform.get("gcp", {}), "notificationChannels"))
         return replace(platform, gcp=settings, azure=None)
     settings = _azure(reader, raw_platform, metadata, service, kind, strategy, rollout)
+    settings = replace(settings, monitoring=_monitoring(raw_platform.get("azure", {}), "actionGroups"))
     return replace(platform, gcp=None, azure=settings)
+
+
+def _monitoring(raw: dict, notify_key: str) -> Monitoring | None:
+    """The opt-in monitoring settings (None: not asked for)."""
+    if "monitoring" not in raw:
+        return None
+    return Monitoring(tuple(raw["monitoring"].get(notify_key, ())))
 
 
 def _check_settings_fit_kind(reader, raw_platform: dict, kind: str):
