@@ -236,7 +236,7 @@ def policy(release: Release, name: str, severity: str, condition_name: str, quer
         "combiner": "OR",
         "conditions": [{"displayName": name, "conditionPrometheusQueryLanguage": {
             "query": query, "duration": f"{duration_s}s", "evaluationInterval": f"{EVALUATION_INTERVAL_S}s",
-            "ruleGroup": release.name, "alertRule": condition_name, "labels": {"severity": severity}}}],
+            "ruleGroup": release.name.replace("-", "_"), "alertRule": condition_name, "labels": {"severity": severity}}}],
         "severity": SEVERITIES.get(severity, "WARNING"),
         "enabled": True,
     }
