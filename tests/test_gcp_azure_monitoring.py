@@ -371,3 +371,23 @@ def test_the_metric_alert_checker_catches(built, mutation):
 def test_the_workbook_checker_catches(built, mutation):
     resource = json.loads(built["container-apps"]["azure-monitor/template.json"])["resources"][-1]
     assert monitoring_api.workbook_problems(_mutated(resource, WORKBOOK_MUTATIONS[mutation])) != []
+
+
+def test_a_cloud_run_release_without_gates_gets_the_requests_dashboard_and_no_policy(write_spec):
+    spec = write_spec("""\
+        apiVersion: shipgen.dev/v1alpha1
+        kind: Release
+        metadata: {name: plain, namespace: shop, team: shop, environment: staging}
+        service: {image: europe-docker.pkg.dev/shop-prod/images/plain:1.0.0, ports: [{port: 8080}]}
+        platform:
+          kind: gcp-cloud-run
+          gcp: {project: shop-prod, region: europe-west1, cloudRun: {previousRevision: plain-v0-9-0}, monitoring: {}}
+        strategy: {type: canary, steps: [10, 50], interval: 1m}
+        """)
+    files = build([spec]).files
+    monitoring = sorted(path for path in files if "/cloud-monitoring/" in path)
+    assert monitoring == ["staging/plain/cloud-monitoring/dashboard.json"]
+    document = json.loads(files[monitoring[0]])
+    assert monitoring_api.dashboard_problems(document) == []
+    assert len(document["mosaicLayout"]["tiles"]) == 2  # about, and requests per revision
+    assert "No alert policy" in files["staging/plain/RUNBOOK.md"].decode()

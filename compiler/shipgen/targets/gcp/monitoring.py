@@ -47,7 +47,7 @@ SEVERITIES = {"page": "CRITICAL", "ticket": "WARNING"}
 
 def applies(release: Release) -> bool:
     gcp = release.platform.gcp
-    return gcp is not None and gcp.monitoring is not None and bool(charted_gates(release))
+    return gcp is not None and gcp.monitoring is not None and bool(charted_gates(release) or cloud_run_metrics(release))
 
 
 def render(release: Release, facts) -> list:
@@ -284,7 +284,10 @@ def runbook_steps(release: Release) -> tuple:
                   command("gcloud", "monitoring", "dashboards", "create", f"--project={project}",
                           f"--config-from-file={FOLDER}/dashboard.json"))]
     names = [name for name, _ in alert_policies(release)]
-    if names:
+    if not names:
+        steps.append(Step("No alert policy: no gate or SLO of this release is measured by the metrics Cloud Monitoring "
+                          "has for the platform (see the README's monitoring section)."))
+    else:
         steps.append(Step("Create the alert policies (SLO burn rates: page and ticket; gates outside their bounds)"
                           + ("" if release.platform.gcp.monitoring.notify else
                              "; add notification channels in the console or in platform.gcp.monitoring") + ".",
