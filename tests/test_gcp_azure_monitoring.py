@@ -391,3 +391,26 @@ def test_a_cloud_run_release_without_gates_gets_the_requests_dashboard_and_no_po
     assert monitoring_api.dashboard_problems(document) == []
     assert len(document["mosaicLayout"]["tiles"]) == 2  # about, and requests per revision
     assert "No alert policy" in files["staging/plain/RUNBOOK.md"].decode()
+
+
+def _warnings(spec: Path) -> list:
+    from shipgen.pipeline import check_specs
+
+    return [d for d in check_specs([spec]).diagnostics if d.severity == "warning"]
+
+
+def test_a_gate_the_monitoring_cannot_watch_is_a_located_warning(tmp_path):
+    director = tmp_path / "director.yaml"
+    director.write_text(_with(HOSTILE / "gcp-traffic-director-weights.yaml", "gcp", {},
+                              lambda data: data["gates"].append({"name": "latency", "metric": "latency", "max": 300})))
+    (warning,) = [d for d in _warnings(director) if "no request metric per backend service" in d.message]
+    assert "latency" in warning.message and "errors" not in warning.message.split("gates ")[1].split(" have")[0]
+    assert warning.line == next(number for number, line in enumerate(director.read_text().splitlines(), 1)
+                                if line.strip().startswith("monitoring"))
+    apps = tmp_path / "apps.yaml"
+    apps.write_text(_with(HOSTILE / "azure-container-apps-monitoring.yaml", "azure", {},
+                          lambda data: data["service"].pop("traffic")))
+    assert [d.code for d in _warnings(apps) if "requestsPerSecond" in d.message] == ["SG004"]
+    with_rate = tmp_path / "rate.yaml"
+    with_rate.write_text(_with(HOSTILE / "azure-container-apps-monitoring.yaml", "azure", {}))
+    assert [d for d in _warnings(with_rate) if "requestsPerSecond" in d.message] == []
