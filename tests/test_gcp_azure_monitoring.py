@@ -249,6 +249,9 @@ def test_the_dashboards_show_each_version(built):
     queries = monitoring_api.dashboard_queries(director)
     assert any('backend_service="payments-green"' in query for query in queries)
     assert any('backend_service="payments-blue"' in query for query in queries)
+    gke = monitoring_api.dashboard_queries(json.loads(built["cloud-deploy-gke"]["cloud-monitoring/dashboard.json"]))
+    assert any('service="inventory-canary"' in query for query in gke)
+    assert any('service="inventory"' in query for query in gke)
     titles = [tile["widget"]["title"] for tile in cloud_run["mosaicLayout"]["tiles"]]
     assert any("burn rate" in title for title in titles) and any("error budget remaining" in title for title in titles)
     workbook = json.loads(built["container-apps"]["azure-monitor/template.json"])["resources"][-1]

@@ -10,7 +10,8 @@ Emits, as the gcloud commands take them (Cloud Monitoring API: Dashboard v1 for
   revision and response class (the canary and the stable revision side by side; a new revision's
   line starting is the deployment's mark, since dashboards cannot draw Cloud Run deployments as
   annotations); one chart per gate with one series per version (Cloud Run: per `revision_name`;
-  Traffic Director: the new and the live backend service; Cloud Deploy on GKE: the serving pods)
+  Traffic Director: the new and the live backend service; Cloud Deploy on GKE: the `<name>-canary`
+  Service Cloud Deploy creates during the phases, and the stable one)
   and the gate's bounds as thresholds; per SLO measured by an error ratio, the burn rate over
   each burn-rate window with the alert factors as thresholds, and a scorecard of the error budget
   remaining over the SLO's period.
@@ -97,7 +98,9 @@ def version_series(release: Release, gate) -> list:
         director = release.platform.gcp.traffic_director
         return [(f"{service.name} ({label})", queries.gate_query(release, gate, service=service.name))
                 for service, label in ((director.new_backend, "new"), (director.live_backend, "live"))]
-    return [("serving", serving_query(release, gate, gate.window_s))]
+    # Cloud Deploy on GKE: the phases run `<name>-canary` copies of the Deployment and Service
+    return [(f"{release.name}-canary (canary)", queries.gate_query(release, gate, service=f"{release.name}-canary")),
+            (f"{release.name} (stable)", serving_query(release, gate, gate.window_s))]
 
 
 def serving_query(release: Release, gate, window_s: int) -> str:
