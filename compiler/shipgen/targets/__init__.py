@@ -26,7 +26,7 @@ from __future__ import annotations
 from importlib import import_module
 
 CONTROLLERS = ("kubernetes", "flagger", "argo", "aws", "gcp", "azure", "vm")
-SUPPORTING = ("slo_alerts", "grafana", "flags", "plan", "drill", "runbook")  # in rendering order: the runbook comes last
+SUPPORTING = ("slo_alerts", "grafana", "gcp.monitoring", "azure.monitoring", "flags", "plan", "drill", "runbook")  # in rendering order: the runbook comes last
 
 
 def controller_package(release):

@@ -56,8 +56,22 @@ def render(release: Release, facts) -> list:
                            gates=[gate_view(release, gate, target, rollout) for gate in release.gates],
                            migration=migration_view(release), smoke=smoke_view(release, target),
                            settings=effective_settings(release), dashboard=dashboard_path(release),
+                           monitoring=monitoring_steps(release),
                            flags=runbook_views(release))
     return [Artifact("RUNBOOK.md", text, MARKDOWN)]
+
+
+def monitoring_steps(release: Release) -> list:
+    """How to create the cloud's own dashboard and alerts, from each supporting target that
+    emits them (`runbook_steps(release)`), when it applies."""
+    from . import supporting_targets
+
+    steps = []
+    for target in supporting_targets():
+        hook = getattr(target, "runbook_steps", None)
+        if hook is not None and target.applies(release):
+            steps.extend(hook(release))
+    return steps
 
 
 def dashboard_path(release: Release):

@@ -25,6 +25,7 @@ from .kubernetes.manifests import object_metadata
 
 NAME = "slo-alerts"
 RECORD_PREFIX = "shipgen:slo_error_ratio:rate"
+LATENCY_FOR_S = 300  # a percentile above its maximum this long alerts
 
 
 @dataclass(frozen=True)
@@ -107,19 +108,30 @@ def recording_rules(release: Release, slo: Slo) -> list:
              "labels": slo_labels(release, slo)} for seconds in recorded_windows()]
 
 
+def burn_threshold(window: BurnWindow, slo: Slo) -> str:
+    """The error ratio above which `window` burns the SLO's budget too fast, as PromQL writes it."""
+    return f"{burn_factor(window, slo.period_s) * (1 - slo.objective / 100):.6g}"
+
+
+def burn_condition(slo: Slo, severity: str, ratio_over, windows: tuple = BURN_WINDOWS) -> str:
+    """The multi-window condition of one severity: for any of its windows, the error ratio above
+    the threshold over both the short and the long window. `ratio_over(seconds)` is the PromQL of
+    the error ratio over that many seconds (a recorded series, or the query itself)."""
+    conditions = []
+    for window in (w for w in windows if w.severity == severity):
+        threshold = burn_threshold(window, slo)
+        conditions.append(f"({ratio_over(window.short_s)} > {threshold} and {ratio_over(window.long_s)} > {threshold})")
+    return " or ".join(conditions)
+
+
 def burn_alerts(release: Release, slo: Slo) -> list:
-    budget = 1 - slo.objective / 100
     selector = label_selector(slo_labels(release, slo))
     alerts = []
     for severity in ("page", "ticket"):
-        conditions = []
-        for window in (w for w in BURN_WINDOWS if w.severity == severity):
-            threshold = f"{burn_factor(window, slo.period_s) * budget:.6g}"
-            conditions.append(f"({RECORD_PREFIX}{prometheus_duration(window.short_s)}{selector} > {threshold} and "
-                              f"{RECORD_PREFIX}{prometheus_duration(window.long_s)}{selector} > {threshold})")
         alerts.append({
             "alert": f"{_camel(release.name)}{_camel(slo.name)}ErrorBudgetBurn",
-            "expr": " or ".join(conditions),
+            "expr": burn_condition(slo, severity,
+                                   lambda seconds: f"{RECORD_PREFIX}{prometheus_duration(seconds)}{selector}"),
             "labels": {"severity": severity, "team": release.metadata.team},
             "annotations": {
                 "summary": f"{release.name}: {slo.name} SLO ({slo.objective:g}%) is burning its error budget",
@@ -140,11 +152,11 @@ def latency_alert(release: Release, slo: Slo) -> dict:
     return {
         "alert": f"{_camel(release.name)}{_camel(slo.name)}LatencyHigh",
         "expr": f"({gate_query(release, gate, **serving_selector(release))}) > {limit}",
-        "for": "5m",
+        "for": prometheus_duration(LATENCY_FOR_S),
         "labels": {"severity": "page", "team": release.metadata.team},
         "annotations": {
             "summary": f"{release.name}: p{gate.percentile:g} latency above {limit} ms ({slo.name} SLO)",
-            "description": f"Gate {gate.name} has been above its maximum for 5 minutes.",
+            "description": f"Gate {gate.name} has been above its maximum for {LATENCY_FOR_S // 60} minutes.",
             "runbook": f"{release.output_dir}/RUNBOOK.md",
         },
     }

@@ -171,18 +171,25 @@ promql() {  # promql QUERY: the query's value from Cloud Monitoring's PromQL API
 """
 
 
-def gate_query(release: Release, gate) -> str:
-    """A gate as PromQL over Cloud Run's own metrics in Cloud Monitoring (targets-cloud.md §9), on
-    the new revision alone: `run.googleapis.com/request_count` by `response_code_class`, or the
-    `request_latencies` distribution (milliseconds) as a histogram."""
+def gate_query(release: Release, gate, revision: str | None = None, by: str = "") -> str:
+    """A gate as PromQL over Cloud Run's own metrics in Cloud Monitoring (targets-cloud.md §9):
+    `run.googleapis.com/request_count` by `response_code_class`, or the `request_latencies`
+    distribution (milliseconds) as a histogram. By default on the new revision alone (what
+    rollout.sh judges); `revision=""` takes the whole service, and `by` (e.g. `revision_name`)
+    keeps one series per value of that label (the monitoring dashboard's canary vs stable)."""
     run = release.platform.gcp.cloud_run
-    selector = (f'monitored_resource="cloud_run_revision",service_name="{release.name}",'
-                f'revision_name="{run.revision}"')
+    revision = run.revision if revision is None else revision
+    selector = f'monitored_resource="cloud_run_revision",service_name="{release.name}"'
+    if revision:
+        selector += f',revision_name="{revision}"'
     window = f"[{gate.window_s}s]"
+    group = f" by ({by})" if by else ""
+    every = f"sum{group}(rate(run_googleapis_com:request_count{{{selector}}}{window}))"
     if gate.metric == "error-rate":
-        return (f'(sum(rate(run_googleapis_com:request_count{{{selector},response_code_class="5xx"}}{window})) '
-                f"or vector(0)) / sum(rate(run_googleapis_com:request_count{{{selector}}}{window}))")
-    return (f"histogram_quantile({gate.percentile / 100:g}, sum by (le) "
+        errors = f'sum{group}(rate(run_googleapis_com:request_count{{{selector},response_code_class="5xx"}}{window}))'
+        zero = f"0 * {every}" if by else "vector(0)"  # no 5xx answer: 0, not "no data"
+        return f"({errors} or {zero}) / {every}"
+    return (f"histogram_quantile({gate.percentile / 100:g}, sum by (le{', ' + by if by else ''}) "
             f"(rate(run_googleapis_com:request_latencies_bucket{{{selector}}}{window})))")
 
 

@@ -94,6 +94,14 @@ class ScriptGate:
 
 
 @dataclass(frozen=True)
+class Monitoring:
+    """Opted in with `platform.gcp.monitoring` / `platform.azure.monitoring`: the dashboard and
+    alerts of `targets/gcp/monitoring.py` / `targets/azure/monitoring.py`."""
+
+    notify: tuple = ()  # Cloud Monitoring notification channels, or Azure action group IDs
+
+
+@dataclass(frozen=True)
 class CloudRun:
     previous_revision: str  # the revision serving now ("" when unknown: no split possible)
     revision: str  # the new revision's full name ("" when Cloud Deploy names revisions)
@@ -202,6 +210,7 @@ class Gcp:
     cloud_deploy: CloudDeploy | None
     rollout: Rollout
     traffic_director: TrafficDirector | None = None
+    monitoring: Monitoring | None = None
 
 
 @dataclass(frozen=True)
@@ -272,6 +281,7 @@ class Azure:
     app_service: AppService | None
     traffic_manager: TrafficManager | None
     rollout: Rollout
+    monitoring: Monitoring | None = None
 
 
 # ---------------------------------------------------------------------------- settling
@@ -291,9 +301,41 @@ def settle(reader, raw: dict, metadata, service, platform, strategy, rollback, s
     _warn_approval_timeout(reader, kind, strategy)
     if kind in GCP_KINDS:
         settings = _gcp(reader, raw_platform, metadata, service, kind, strategy, rollout, rollback, smoke)
+        settings = replace(settings, monitoring=_monitoring(raw_platform.get("gcp", {}), "notificationChannels"))
+        _warn_unmonitored_gates(reader, kind, settings.monitoring, service, gates)
         return platform._replace(gcp=settings, azure=None)
     settings = _azure(reader, raw_platform, metadata, service, kind, strategy, rollout)
+    settings = replace(settings, monitoring=_monitoring(raw_platform.get("azure", {}), "actionGroups"))
+    _warn_unmonitored_gates(reader, kind, settings.monitoring, service, gates)
     return platform._replace(gcp=None, azure=settings)
+
+
+def _warn_unmonitored_gates(reader, kind: str, monitoring, service, gates: tuple):
+    """Where the opted-in monitoring cannot watch a gate, say so at `monitoring`."""
+    if monitoring is None:
+        return
+    key = "gcp" if kind in GCP_KINDS else "azure"
+    path = ("platform", key, "monitoring")
+    if kind == "gcp-traffic-director":
+        left = [gate.name for gate in gates if gate.query is None or gate.provider != "prometheus"]
+        if left:
+            reader.warn(path, f"Traffic Director has no request metric per backend service: gates {', '.join(left)} "
+                        "have no PromQL query of their own, so the Cloud Monitoring dashboard and alert policies "
+                        "leave them out", key=True, fix="give the gates a query over Managed Service for Prometheus "
+                        "({{service}} is the backend service)")
+    if kind in ("azure-container-apps", "azure-app-service") and not service.requests_per_second and any(
+            gate.metric == "error-rate" and gate.max is not None for gate in gates):
+        reader.warn(path, "Azure metric alerts read one metric and cannot divide two: without "
+                    "service.traffic.requestsPerSecond no error-rate gate or SLO can become a count of 5xx answers, "
+                    "so azure-monitor/template.json has no error alert", key=True,
+                    fix="set service.traffic.requestsPerSecond to the expected request rate")
+
+
+def _monitoring(raw: dict, notify_key: str) -> Monitoring | None:
+    """The opt-in monitoring settings (None: not asked for)."""
+    if "monitoring" not in raw:
+        return None
+    return Monitoring(tuple(raw["monitoring"].get(notify_key, ())))
 
 
 def _check_settings_fit_kind(reader, raw_platform: dict, kind: str):
