@@ -148,11 +148,12 @@ def _looks_like_spec(path: Path) -> bool:
 # ---------------------------------------------------------------------------- one spec
 
 
-def load_spec(path: Path) -> tuple[SpecDocument | None, list[Diagnostic]]:
-    """Read and parse one spec file. Returns the document, or None and the reason."""
+def load_spec(path: Path, raw: bytes | None = None) -> tuple[SpecDocument | None, list[Diagnostic]]:
+    """Read and parse one spec file (or `raw`, its bytes, when the caller has read them already).
+    Returns the document, or None and the reason."""
     file = display_path(path)
     try:
-        raw = path.read_bytes()
+        raw = path.read_bytes() if raw is None else raw
     except OSError as error:
         return None, [Diagnostic("SG005", "unreadable", f"cannot read: {error.strerror or error}", file)]
     try:
@@ -367,14 +368,19 @@ def read_migration_files(spec: SpecDocument, relative: str) -> tuple[list[tuple[
 
     Returns an error message instead when the folder cannot be read or lies outside the spec's
     own directory tree."""
+    return read_migration_folder(spec.path, relative)
+
+
+def read_migration_folder(spec_path: Path, relative: str) -> tuple[list[tuple[str, str]], str | None]:
+    """`read_migration_files` for the spec file at `spec_path`."""
     if not relative.isprintable():  # a NUL would raise in the OS call; a newline is no folder name
         return [], f"migrations path {relative!r} holds a control character"
-    base = spec.path.parent.resolve()
+    base = spec_path.parent.resolve()
     folder = (base / relative).resolve()
     if folder != base and base not in folder.parents:
         return [], f"migrations path '{relative}' leaves the spec's folder"
     if not folder.is_dir():
-        return [], f"migrations folder '{relative}' does not exist (relative to {display_path(spec.path.parent)})"
+        return [], f"migrations folder '{relative}' does not exist (relative to {display_path(spec_path.parent)})"
     files = []
     for path in sorted(folder.rglob("*")):
         if path.is_file() and not path.name.startswith("."):
