@@ -102,7 +102,7 @@ def build(specs, out, check, jobs, cache_dir):
         return
     from .write import write_tree
 
-    problems = write_tree(out, result.files)
+    problems = write_tree(out, result.files, reuse=folder is not None)
     if problems:
         print_diagnostics(problems)
         sys.exit(EXIT_BAD_INPUT)

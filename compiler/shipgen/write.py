@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import os
 import shutil
+import stat
 import tempfile
 from pathlib import Path, PurePosixPath
 
@@ -35,20 +36,33 @@ def safe_relative_path(path: str) -> PurePosixPath:
     return pure
 
 
-def write_tree(out: Path, files: dict) -> list[Diagnostic]:
-    """Replace `out` with exactly `files` ({relative path: bytes}). Returns problems, if any."""
+def write_tree(out: Path, files: dict, reuse: bool = False) -> list[Diagnostic]:
+    """Replace `out` with exactly `files` ({relative path: bytes}). Returns problems, if any.
+
+    With `reuse` (builds with a cache), folders of `out` that already hold exactly what they
+    would hold after the build (the same names, bytes and modes: `identical_folders`) are moved
+    into the new tree instead of being written again, after the old tree has been renamed away
+    and before the new one is renamed into place; when all of `out` is as it would be, nothing
+    is written. Either way `out` ends up the same, byte for byte and mode for mode, and a
+    failure puts the previous tree back."""
     try:
         relative = {safe_relative_path(name): data for name, data in files.items()}
         _check_replaceable(out)
     except OutputError as error:
         return [Diagnostic("SG005", "output", str(error), str(out))]
     out = out.absolute()
+    kept = identical_folders(out, relative) if reuse and out.is_dir() else set()
+    if PurePosixPath(".") in kept:
+        return []  # out is exactly what this build would write
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.shipgen-new-", dir=out.parent))
     previous = None
+    moved: list = []
     try:
         os.chmod(staging, 0o755)
         for name, data in sorted(relative.items()):
+            if any(folder in kept for folder in name.parents):
+                continue
             target = staging.joinpath(*name.parts)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
@@ -57,9 +71,18 @@ def write_tree(out: Path, files: dict) -> list[Diagnostic]:
         if out.exists():
             previous = Path(tempfile.mkdtemp(prefix=f".{out.name}.shipgen-old-", dir=out.parent))
             os.rename(out, previous / "tree")
+        for folder in sorted(kept):
+            if any(parent in kept for parent in folder.parents):
+                continue  # moved with its parent
+            target = staging.joinpath(*folder.parts)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.rename(previous / "tree" / folder, target)
+            moved.append(folder)
         os.rename(staging, out)
     except OSError as error:
         if previous is not None and not out.exists():
+            for folder in reversed(moved):
+                os.rename(staging.joinpath(*folder.parts), previous / "tree" / folder)
             os.rename(previous / "tree", out)
         shutil.rmtree(staging, ignore_errors=True)
         return [Diagnostic("SG005", "output", f"cannot write the output: {error}", str(out))]
@@ -67,6 +90,69 @@ def write_tree(out: Path, files: dict) -> list[Diagnostic]:
         if previous is not None:
             shutil.rmtree(previous, ignore_errors=True)
     return []
+
+
+def identical_folders(out: Path, files: dict) -> set:
+    """The folders of `out` (PurePosixPath relative to it; `.` for `out` itself) that hold exactly
+    what `write_tree` would put there: the same entries, each file regular with the same bytes and
+    mode, each folder the mode a new one gets, and (for `out`) the marker file."""
+    umask = os.umask(0)
+    os.umask(umask)
+    folder_mode, marker_mode = 0o777 & ~umask, 0o666 & ~umask
+    expected: dict = {PurePosixPath("."): {MARKER: (MARKER_TEXT.encode("utf-8"), marker_mode)}}
+    for name, data in files.items():
+        mode = 0o755 if name.suffix in EXECUTABLE_SUFFIXES else 0o644
+        expected.setdefault(name.parent, {})[name.name] = (data, mode)
+        child = name.parent
+        while child != PurePosixPath("."):
+            expected.setdefault(child.parent, {})[child.name] = None  # a folder
+            expected.setdefault(child, {})
+            child = child.parent
+    identical: set = set()
+
+    def same(folder: PurePosixPath, mode: int) -> bool:
+        path = out.joinpath(*folder.parts)
+        wanted = expected[folder]
+        result = mode == (0o755 if folder == PurePosixPath(".") else folder_mode)
+        try:
+            entries = {entry.name: entry for entry in os.scandir(path)}
+        except OSError:
+            return False
+        result = result and set(entries) == set(wanted)
+        for name, entry in entries.items():
+            if name not in wanted:
+                continue
+            try:
+                status = entry.stat(follow_symlinks=False)
+            except OSError:
+                result = False
+                continue
+            if wanted[name] is None:
+                if not stat.S_ISDIR(status.st_mode) or not same(folder / name, stat.S_IMODE(status.st_mode)):
+                    result = False
+                continue
+            data, file_mode = wanted[name]
+            if not (stat.S_ISREG(status.st_mode) and stat.S_IMODE(status.st_mode) == file_mode
+                    and status.st_size == len(data)):
+                result = False
+                continue
+            try:
+                with open(entry.path, "rb") as handle:
+                    if handle.read() != data:
+                        result = False
+            except OSError:
+                result = False
+        if result:
+            identical.add(folder)
+        return result
+
+    try:
+        top = os.lstat(out)
+    except OSError:
+        return set()
+    if stat.S_ISDIR(top.st_mode):
+        same(PurePosixPath("."), stat.S_IMODE(top.st_mode))
+    return identical
 
 
 def _check_replaceable(out: Path):
