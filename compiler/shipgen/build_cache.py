@@ -364,8 +364,9 @@ def build(arguments, exclude=(), lint_settings=None, jobs: int | None = None, fo
     checked.spec_count = len(paths)
     code = code_digest()
     specs = [_Spec(path) for path in paths]
+    cwd = Path.cwd().resolve()
     for spec in specs:
-        _look_up_check(cache, spec, code)
+        _look_up_check(cache, spec, code, cwd)
     _load(cache, [spec for spec in specs if spec.identity is None and not spec.loaded], jobs)
     valid = [spec for spec in specs if spec.identity is not None]
     for spec in specs:
@@ -389,12 +390,13 @@ def build(arguments, exclude=(), lint_settings=None, jobs: int | None = None, fo
             cache.evict()
 
 
-def _look_up_check(cache: BuildCache, spec: _Spec, code: str) -> None:
+def _look_up_check(cache: BuildCache, spec: _Spec, code: str, cwd: Path) -> None:
     from .load import display_path, read_migration_folder
 
     try:
         spec.raw = spec.path.read_bytes()
-        spec.key = Digest("check", code, display_path(spec.path), spec.path.resolve(), spec.raw).hex()
+        resolved = spec.path.resolve()
+        spec.key = Digest("check", code, display_path(spec.path, cwd, resolved), resolved, spec.raw).hex()
     except OSError:
         return  # load_spec reports it
     entry = cache.read("check", spec.key)

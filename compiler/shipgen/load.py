@@ -89,10 +89,11 @@ class LoadError(Exception):
         self.message, self.line, self.col, self.name, self.code = message, line, col, name, code
 
 
-def display_path(path: Path) -> str:
-    """A stable way to name a file: relative to the working directory when below it."""
+def display_path(path: Path, cwd: Path | None = None, resolved: Path | None = None) -> str:
+    """A stable way to name a file: relative to the working directory when below it. `cwd` (the
+    working directory, resolved) and `resolved` (`path.resolve()`) may be given when known."""
     try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+        return (resolved or path.resolve()).relative_to(cwd or Path.cwd().resolve()).as_posix()
     except ValueError:
         return path.as_posix()
 
@@ -124,12 +125,17 @@ def find_specs(arguments, exclude=()) -> tuple[list[Path], list[Diagnostic]]:
         else:
             diagnostics.append(Diagnostic("SG005", "missing-path", "no such file or directory", display_path(path)))
     unique = {p.resolve(): p for p in found}
-    return sorted(unique.values(), key=lambda p: display_path(p)), diagnostics
+    cwd = Path.cwd().resolve()
+    shown = {path: display_path(path, cwd, resolved) for resolved, path in unique.items()}
+    return sorted(unique.values(), key=shown.__getitem__), diagnostics
 
 
 def _specs_below(directory: Path, excluded: set):
+    names = {path.name for path in excluded}
     for path in directory.iterdir():
-        if path.name.startswith(".") or path.resolve() in excluded:
+        # resolving is slow: a path that is no symbolic link resolves to its folder's resolved path
+        # and its own name, so only a link or an excluded folder's name can be excluded
+        if path.name.startswith(".") or ((path.name in names or path.is_symlink()) and path.resolve() in excluded):
             continue
         if path.is_dir():
             yield from _specs_below(path, excluded)

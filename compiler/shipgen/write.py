@@ -51,8 +51,8 @@ def write_tree(out: Path, files: dict, reuse: bool = False) -> list[Diagnostic]:
     except OutputError as error:
         return [Diagnostic("SG005", "output", str(error), str(out))]
     out = out.absolute()
-    kept = identical_folders(out, relative) if reuse and out.is_dir() else set()
-    if PurePosixPath(".") in kept:
+    kept = identical_folders(out, files) if reuse and out.is_dir() else set()
+    if "" in kept:
         return []  # out is exactly what this build would write
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.shipgen-new-", dir=out.parent))
@@ -61,20 +61,20 @@ def write_tree(out: Path, files: dict, reuse: bool = False) -> list[Diagnostic]:
     try:
         os.chmod(staging, 0o755)
         for name, data in sorted(relative.items()):
-            if any(folder in kept for folder in name.parents):
+            if kept and _inside(str(name), kept):
                 continue
             target = staging.joinpath(*name.parts)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
-            os.chmod(target, 0o755 if name.suffix in EXECUTABLE_SUFFIXES else 0o644)
+            os.chmod(target, file_mode(name.name))
         (staging / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
         if out.exists():
             previous = Path(tempfile.mkdtemp(prefix=f".{out.name}.shipgen-old-", dir=out.parent))
             os.rename(out, previous / "tree")
         for folder in sorted(kept):
-            if any(parent in kept for parent in folder.parents):
-                continue  # moved with its parent
-            target = staging.joinpath(*folder.parts)
+            if _inside(folder, kept):
+                continue  # moved with the folder holding it
+            target = staging / folder
             target.parent.mkdir(parents=True, exist_ok=True)
             os.rename(previous / "tree" / folder, target)
             moved.append(folder)
@@ -82,7 +82,7 @@ def write_tree(out: Path, files: dict, reuse: bool = False) -> list[Diagnostic]:
     except OSError as error:
         if previous is not None and not out.exists():
             for folder in reversed(moved):
-                os.rename(staging.joinpath(*folder.parts), previous / "tree" / folder)
+                os.rename(staging / folder, previous / "tree" / folder)
             os.rename(previous / "tree", out)
         shutil.rmtree(staging, ignore_errors=True)
         return [Diagnostic("SG005", "output", f"cannot write the output: {error}", str(out))]
@@ -92,33 +92,47 @@ def write_tree(out: Path, files: dict, reuse: bool = False) -> list[Diagnostic]:
     return []
 
 
+def file_mode(name: str) -> int:
+    """0o755 for a script (by its suffix, as PurePosixPath.suffix reads it), else 0o644."""
+    dot = name.rfind(".")
+    return 0o755 if 0 < dot < len(name) - 1 and name[dot:] in EXECUTABLE_SUFFIXES else 0o644
+
+
+def _inside(name: str, folders: set) -> bool:
+    """Whether a folder of `folders` holds `name` (both relative, `/`-separated)."""
+    while "/" in name:
+        name = name.rpartition("/")[0]
+        if name in folders:
+            return True
+    return False
+
+
 def identical_folders(out: Path, files: dict) -> set:
-    """The folders of `out` (PurePosixPath relative to it; `.` for `out` itself) that hold exactly
-    what `write_tree` would put there: the same entries, each file regular with the same bytes and
-    mode, each folder the mode a new one gets, and (for `out`) the marker file."""
+    """The folders of `out` (relative, `/`-separated; "" for `out` itself) that hold exactly what
+    `write_tree` would put there: the same entries, each file regular with the same bytes and
+    mode, each folder the mode a new one gets, and (for `out`) the marker file. `files` has
+    paths `safe_relative_path` accepts."""
     umask = os.umask(0)
     os.umask(umask)
     folder_mode, marker_mode = 0o777 & ~umask, 0o666 & ~umask
-    expected: dict = {PurePosixPath("."): {MARKER: (MARKER_TEXT.encode("utf-8"), marker_mode)}}
+    expected: dict = {"": {MARKER: (MARKER_TEXT.encode("utf-8"), marker_mode)}}
     for name, data in files.items():
-        mode = 0o755 if name.suffix in EXECUTABLE_SUFFIXES else 0o644
-        expected.setdefault(name.parent, {})[name.name] = (data, mode)
-        child = name.parent
-        while child != PurePosixPath("."):
-            expected.setdefault(child.parent, {})[child.name] = None  # a folder
-            expected.setdefault(child, {})
-            child = child.parent
+        folder, _, base = name.rpartition("/")
+        expected.setdefault(folder, {})[base] = (data, file_mode(base))
+        while folder and folder not in expected.get(folder.rpartition("/")[0], {}):
+            parent, _, child = folder.rpartition("/")
+            expected.setdefault(parent, {})[child] = None  # a folder
+            folder = parent
     identical: set = set()
 
-    def same(folder: PurePosixPath, mode: int) -> bool:
-        path = out.joinpath(*folder.parts)
+    def same(folder: str, mode: int) -> bool:
         wanted = expected[folder]
-        result = mode == (0o755 if folder == PurePosixPath(".") else folder_mode)
+        result = mode == (0o755 if folder == "" else folder_mode)
         try:
-            entries = {entry.name: entry for entry in os.scandir(path)}
+            entries = {entry.name: entry for entry in os.scandir(out / folder if folder else out)}
         except OSError:
             return False
-        result = result and set(entries) == set(wanted)
+        result = result and entries.keys() == wanted.keys()
         for name, entry in entries.items():
             if name not in wanted:
                 continue
@@ -128,7 +142,8 @@ def identical_folders(out: Path, files: dict) -> set:
                 result = False
                 continue
             if wanted[name] is None:
-                if not stat.S_ISDIR(status.st_mode) or not same(folder / name, stat.S_IMODE(status.st_mode)):
+                child = f"{folder}/{name}" if folder else name
+                if not stat.S_ISDIR(status.st_mode) or not same(child, stat.S_IMODE(status.st_mode)):
                     result = False
                 continue
             data, file_mode = wanted[name]
@@ -151,7 +166,7 @@ def identical_folders(out: Path, files: dict) -> set:
     except OSError:
         return set()
     if stat.S_ISDIR(top.st_mode):
-        same(PurePosixPath("."), stat.S_IMODE(top.st_mode))
+        same("", stat.S_IMODE(top.st_mode))
     return identical
 
 
