@@ -29,11 +29,15 @@ class OutputError(Exception):
 
 def safe_relative_path(path: str) -> PurePosixPath:
     """A path that stays inside the output directory, or OutputError."""
-    pure = PurePosixPath(path)
-    if (not path or "\\" in path or "\x00" in path or pure.is_absolute() or any(part in ("..", ".", "") for part in
-                                                                               path.split("/"))):
+    check_relative_path(path)
+    return PurePosixPath(path)
+
+
+def check_relative_path(path: str) -> None:
+    """`safe_relative_path` without making the path (OutputError, or nothing)."""
+    if (not path or "\\" in path or "\x00" in path or path.startswith("/") or any(part in ("..", ".", "") for part in
+                                                                                   path.split("/"))):
         raise OutputError(f"refusing to write {path!r}: it would leave the output directory")
-    return pure
 
 
 def write_tree(out: Path, files: dict, reuse: bool = False) -> list[Diagnostic]:
@@ -46,7 +50,8 @@ def write_tree(out: Path, files: dict, reuse: bool = False) -> list[Diagnostic]:
     is written. Either way `out` ends up the same, byte for byte and mode for mode, and a
     failure puts the previous tree back."""
     try:
-        relative = {safe_relative_path(name): data for name, data in files.items()}
+        for name in files:
+            check_relative_path(name)
         _check_replaceable(out)
     except OutputError as error:
         return [Diagnostic("SG005", "output", str(error), str(out))]
@@ -54,6 +59,7 @@ def write_tree(out: Path, files: dict, reuse: bool = False) -> list[Diagnostic]:
     kept = identical_folders(out, files) if reuse and out.is_dir() else set()
     if "" in kept:
         return []  # out is exactly what this build would write
+    relative = {PurePosixPath(name): data for name, data in files.items() if not (kept and _inside(name, kept))}
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.shipgen-new-", dir=out.parent))
     previous = None
@@ -61,8 +67,6 @@ def write_tree(out: Path, files: dict, reuse: bool = False) -> list[Diagnostic]:
     try:
         os.chmod(staging, 0o755)
         for name, data in sorted(relative.items()):
-            if kept and _inside(str(name), kept):
-                continue
             target = staging.joinpath(*name.parts)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
