@@ -10,6 +10,7 @@ import os
 import shutil
 import stat
 import textwrap
+import zlib
 from pathlib import Path
 
 import pytest
@@ -253,7 +254,7 @@ def test_a_damaged_entry_is_ignored(tmp_path, monkeypatch, damage):
         elif damage == "empty":
             data = b""
         else:  # a valid header and digest over a body that says something else
-            body = b'{"d":[[{"t":[]},1]]}' if path.parent.name != "files" else b'[["x", 5]]\nx'
+            body = b'{"d":[[{"t":[]},1]]}' if path.parent.name != "files" else b'[["x", 5]]\n' + zlib.compress(b"x")
             key = path.name.encode()
             digest = build_cache._blake2b()(body, digest_size=24).hexdigest().encode()
             data = b"\n".join((build_cache.FORMAT.encode(), key, digest, body))

