@@ -344,6 +344,10 @@ def test_edits_in_out_are_undone_as_by_a_cold_build(tmp_path, run_shipgen):
         assert (cached_check.exit_code, cached_check.output) == (check.exit_code, check.output)
         assert run_shipgen("build", "specs", "-o", "out", "--cache-dir", cache, cwd=tmp_path).exit_code == 0
         assert _tree(out) == _tree(tmp_path / "cold")
+    os.link(out / "production/web/RUNBOOK.md", tmp_path / "linked.md")  # a file linked from elsewhere
+    assert run_shipgen("build", "specs", "-o", "out", "--cache-dir", cache, cwd=tmp_path).exit_code == 0
+    (tmp_path / "linked.md").write_text("edited elsewhere\n")
+    assert _tree(out) == _tree(tmp_path / "cold")
     spec = tmp_path / "specs" / "api.yaml"
     spec.write_text(spec.read_text() + "strategy: {type: recreate}\n")  # SG201: the build fails
     assert run_shipgen("build", "specs", "-o", "out", "--cache-dir", cache, cwd=tmp_path).exit_code == 1

@@ -114,11 +114,13 @@ def _inside(name: str, folders: set) -> bool:
 def identical_folders(out: Path, files: dict) -> set:
     """The folders of `out` (relative, `/`-separated; "" for `out` itself) that hold exactly what
     `write_tree` would put there: the same entries, each file regular with the same bytes and
-    mode, each folder the mode a new one gets, and (for `out`) the marker file. `files` has
-    paths `safe_relative_path` accepts."""
+    mode, ours and linked nowhere else (else an edit elsewhere would change it), each folder the
+    mode a new one gets, and (for `out`) the marker file. `files` has paths `safe_relative_path`
+    accepts."""
     umask = os.umask(0)
     os.umask(umask)
     folder_mode, marker_mode = 0o777 & ~umask, 0o666 & ~umask
+    user = os.getuid() if hasattr(os, "getuid") else 0
     expected: dict = {"": {MARKER: (MARKER_TEXT.encode("utf-8"), marker_mode)}}
     for name, data in files.items():
         folder, _, base = name.rpartition("/")
@@ -152,7 +154,7 @@ def identical_folders(out: Path, files: dict) -> set:
                 continue
             data, file_mode = wanted[name]
             if not (stat.S_ISREG(status.st_mode) and stat.S_IMODE(status.st_mode) == file_mode
-                    and status.st_size == len(data)):
+                    and status.st_size == len(data) and status.st_nlink == 1 and status.st_uid == user):
                 result = False
                 continue
             try:
