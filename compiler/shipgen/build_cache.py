@@ -6,37 +6,38 @@ cached and nothing is written outside the output directory. A build with the cac
 exactly the files and diagnostics of a build without it (tests/test_build_cache.py); the CLI then
 writes or compares them as always (the same atomic swap, the same `--check`).
 
-Every entry is keyed by a BLAKE2b digest of everything its value is computed from; when in doubt
-an input is in the key (a miss is only slow, a wrong hit would be a wrong build):
+One entry per spec file, `specs/<spec key>`, keyed by a BLAKE2b digest of everything its
+values are computed from; when in doubt an input is in a key (a miss is only slow, a wrong hit
+would be a wrong build):
 
-- `check/<spec key>`: what load, validate and normalize made of one spec file: its diagnostics,
-  the release's identity (`pipeline.ReleaseIdentity`: name, namespace, environment, output
-  folder, `dependsOn`, where `metadata.name` is) and the migration folder it read.
-  The spec key: this format, shipgen's code (`code_digest`: every file of the package and its
+- The spec key: this format, shipgen's code (`code_digest`: every file of the package and its
   schemas, templates and policies, the Python and the libraries' versions), the spec's path as
-  shown and resolved, and the spec's bytes. Used only when the migration folder, read again now,
-  gives the digest recorded (every file's name and text, or the same error).
-- `files/<release key>`: the release's artifacts (path -> bytes). The release key is the spec
-  key and the migration folder's digest: rendering reads nothing but the release.
-- `lint/<lint key>`: the release's findings with the config applied, before and after its
-  `# shipgen: ignore` directives. The lint key: the release key, the run's policy digest
-  (`lint_digest`: every policy module's name and text, the namespaces, the query, regopy and its
-  library, the config, the policies' options, the date SG304 compares `rollback.lastTested`
-  with, whether inline ignores count), and the release's dependency facts, which are computed
-  every run from all releases' identities (what it depends on, whether each is known, the
-  cycles through it, the size of the graph). The findings after suppression are reused only
-  when the codes a directive may name (every policy's and every finding's of this run) are the
-  same; else the spec's directives are read again.
+  shown and resolved, and the spec's bytes. The entry is used only when the migration folder the
+  spec names, read again now, gives the digest recorded (every file's name and text, or the same
+  error): with it, the entry holds what load, validate and normalize made of the spec (its
+  diagnostics, and the release's identity, `pipeline.ReleaseIdentity`: name, namespace,
+  environment, output folder, `dependsOn`, where `metadata.name` is), and the release's
+  artifacts (rendering reads nothing but the release).
+- Lint findings are kept with their own key: the spec key and migration digest, the run's policy
+  digest (`lint_digest`: every policy module's name and text, the namespaces, the query, regopy
+  and its library, the config, the policies' options, the date SG304 compares
+  `rollback.lastTested` with, whether inline ignores count), and the release's dependency facts,
+  which are computed every run from all releases' identities (what it depends on, whether each
+  is known, the cycles through it, the size of the graph). They are reused only while that key
+  is the same; the findings after suppression only while, besides, the codes a directive may
+  name (every policy's and every finding's of this run) are the same, else the spec's
+  directives are read again. One set of findings is kept per spec: builds that alternate
+  between two configurations lint again each time.
 
 What depends on all releases is computed every run from the identities (duplicates, SG006; the
 dependency facts). A build with `--base` (lint's git comparison) uses no cache.
 
-An entry is a header line, its key, the digest of its body, and the body (JSON whose values are
-tagged so that tuples stay tuples; for artifacts, their names and sizes, then their bytes
-compressed with zlib). One whose header, key or
-digest does not match, or that does not decode, is ignored and written again; entries are written
-to a temporary file and renamed, so a reader never sees half of one. A build that writes entries
-removes those unused for 30 days. Deleting the folder is always safe.
+An entry is a header line, its key, the digest of its body, and the body: a line of JSON whose
+values are tagged so that tuples stay tuples, then the artifacts' bytes compressed with zlib. One
+whose header, key or digest does not match, or that does not decode to what an entry holds, is
+ignored and written again; entries are written to a temporary file and renamed, so a reader never
+sees half of one. A build that writes entries removes those unused for 30 days (entries of
+specs, or of a shipgen, that are gone stay until then). Deleting the folder is always safe.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ from pathlib import Path
 from .diagnostics import Diagnostic, has_errors
 
 FORMAT = "shipgen-build-cache/1"
-KINDS = ("check", "lint", "files")
+KIND = "specs"  # the entries' folder
 UNUSED_FOR = 30 * 24 * 3600  # seconds: entries unused this long are removed
 TOUCH_AFTER = 24 * 3600  # seconds: a used entry older than this is marked as used
 LIBRARIES = ("ruamel.yaml", "ruamel.yaml.clib", "PyYAML", "jsonschema", "jsonschema-rs", "Jinja2", "MarkupSafe",
@@ -217,18 +218,19 @@ def _records() -> dict:
 
 
 class BuildCache:
-    """The entries in one folder. Reading never raises: anything wrong is a miss."""
+    """The entries in one folder, one per spec file (`specs/<spec key>`). Reading never raises:
+    anything wrong is a miss."""
 
     def __init__(self, folder: Path):
         self.folder = Path(folder)
         self.wrote = 0
 
-    def _path(self, kind: str, key: str) -> Path:
-        return self.folder / kind / key
+    def _path(self, key: str) -> Path:
+        return self.folder / KIND / key
 
-    def read_bytes(self, kind: str, key: str) -> bytes | None:
+    def read_bytes(self, key: str) -> bytes | None:
         """The body of entry `key`, or None when there is none or it is damaged."""
-        path = self._path(kind, key)
+        path = self._path(key)
         try:
             with open(path, "rb") as handle:
                 data = handle.read()
@@ -248,19 +250,9 @@ class BuildCache:
                 pass
         return body
 
-    def read(self, kind: str, key: str):
-        """The value kept under `key`, or None."""
-        body = self.read_bytes(kind, key)
-        if body is None:
-            return None
-        try:
-            return decode(json.loads(body))
-        except (ValueError, RecursionError, UnicodeDecodeError):
-            return None
-
-    def write_bytes(self, kind: str, key: str, body: bytes) -> None:
+    def write_bytes(self, key: str, body: bytes) -> None:
         """Keep `body` under `key`; a failure leaves the cache as it was (it is only a cache)."""
-        folder = self.folder / kind
+        folder = self.folder / KIND
         temporary = folder / f".{key}.{os.getpid()}.tmp"
         data = b"\n".join((FORMAT.encode(), key.encode(), _blake2b()(body, digest_size=24).hexdigest().encode(), body))
         try:
@@ -274,57 +266,64 @@ class BuildCache:
             except OSError:
                 pass
 
-    def write(self, kind: str, key: str, value) -> None:
+    def read(self, key: str):
+        """(the value kept under `key`, the compressed artifacts' bytes), or (None, b"")."""
+        body = self.read_bytes(key)
+        if body is None:
+            return None, b""
+        text, _, blob = body.partition(b"\n")
         try:
-            body = json.dumps(encode(value), ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+            return decode(json.loads(text)), blob
+        except (ValueError, RecursionError, UnicodeDecodeError):
+            return None, b""
+
+    def write(self, key: str, value, files: dict | None = None, blob: bytes = b"") -> None:
+        """Keep `value`, and after it `files` (the artifacts) compressed, with `value["files"]`
+        set to their names and sizes; without `files`, `blob` (what `read` gave)."""
+        import zlib
+
+        if files is not None:
+            value = dict(value, files=[(name, len(data)) for name, data in files.items()])
+            blob = zlib.compress(b"".join(files.values()), 1)
+        try:
+            text = json.dumps(encode(value), ensure_ascii=False, allow_nan=False, separators=(",", ":"))
         except (TypeError, ValueError):
             return
-        self.write_bytes(kind, key, body.encode("utf-8", "surrogatepass"))
-
-    def read_files(self, key: str) -> dict | None:
-        import zlib
-
-        body = self.read_bytes("files", key)
-        if body is None:
-            return None
-        index, _, blob = body.partition(b"\n")
-        try:
-            blob = zlib.decompress(blob)
-            listing = json.loads(index)
-            files, offset = {}, 0
-            for name, size in listing:
-                if not isinstance(name, str) or not isinstance(size, int) or size < 0 or offset + size > len(blob):
-                    return None
-                files[name] = blob[offset:offset + size]
-                offset += size
-        except (ValueError, TypeError, zlib.error):
-            return None
-        return files if offset == len(blob) else None
-
-    def write_files(self, key: str, files: dict) -> None:
-        """Keep a release's artifacts: an index of names and sizes, then their bytes, compressed
-        (a fifth of the bytes to write and read again)."""
-        import zlib
-
-        index = json.dumps([[name, len(data)] for name, data in files.items()], ensure_ascii=False)
-        self.write_bytes("files", key, index.encode("utf-8", "surrogatepass") + b"\n"
-                         + zlib.compress(b"".join(files.values()), 1))
+        self.write_bytes(key, text.encode("utf-8", "surrogatepass") + b"\n" + blob)
 
     def evict(self) -> None:
         """Remove entries unused for UNUSED_FOR, and temporary files of runs that were killed."""
         limit = _now() - UNUSED_FOR
-        for kind in KINDS:
+        try:
+            names = os.listdir(self.folder / KIND)
+        except OSError:
+            return
+        for name in names:
+            path = self.folder / KIND / name
             try:
-                names = os.listdir(self.folder / kind)
+                modified = path.stat().st_mtime
+                if modified < limit or (name.endswith(".tmp") and modified < _now() - 3600):
+                    path.unlink()
             except OSError:
-                continue
-            for name in names:
-                path = self.folder / kind / name
-                try:
-                    if path.stat().st_mtime < limit or (name.endswith(".tmp") and path.stat().st_mtime < _now() - 3600):
-                        path.unlink()
-                except OSError:
-                    pass
+                pass
+
+
+def unpack_files(listing, blob: bytes) -> dict | None:
+    """The artifacts an entry keeps: `listing` ((name, size) pairs) over the compressed `blob`."""
+    import zlib
+
+    try:
+        data = zlib.decompress(blob)
+    except zlib.error:
+        return None
+    files, offset = {}, 0
+    for item in listing:
+        if not (isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str) and isinstance(item[1], int)
+                and 0 <= item[1] <= len(data) - offset):
+            return None
+        files[item[0]] = data[offset:offset + item[1]]
+        offset += item[1]
+    return files if offset == len(data) else None
 
 
 def _now() -> float:
@@ -344,12 +343,14 @@ class _Spec:
         self.raw = None  # its bytes, read once: every result of this run is computed from them
         self.key = None  # spec key; None when the file cannot be read (then nothing is cached)
         self.read = None  # what was read of its migration folder
-        self.release_key = None
+        self.entry = None  # what is kept: problems, identity, migrations, lint, files
+        self.blob = b""  # the entry's compressed artifacts
+        self.changed = False  # the entry must be written
         self.loaded = False
         self.document = self.release = None
         self.problems: list = []
         self.identity = None
-        self.lint = None  # the lint entry
+        self.lint_key = None
         self.findings = None  # after config, before suppressions
         self.final = None  # after suppressions
         self.files = None
@@ -374,68 +375,72 @@ def build(arguments, exclude=(), lint_settings=None, jobs: int | None = None, fo
     code = code_digest()
     specs = [_Spec(path) for path in paths]
     cwd = Path.cwd().resolve()
-    for spec in specs:
-        _look_up_check(cache, spec, code, cwd)
-    _load(cache, [spec for spec in specs if spec.identity is None and not spec.loaded], jobs)
-    valid = [spec for spec in specs if spec.identity is not None]
-    for spec in specs:
-        checked.diagnostics.extend(spec.problems)
-    checked.diagnostics.extend(duplicate_releases([spec.identity for spec in valid]))
-    checked.diagnostics.sort(key=Diagnostic.sort_key)
-    result.cached_release_count = len(valid)
     try:
+        for spec in specs:
+            _look_up(cache, spec, code, cwd)
+        _load([spec for spec in specs if spec.entry is None], jobs)
+        valid = [spec for spec in specs if spec.identity is not None]
+        for spec in specs:
+            checked.diagnostics.extend(spec.problems)
+        checked.diagnostics.extend(duplicate_releases([spec.identity for spec in valid]))
+        checked.diagnostics.sort(key=Diagnostic.sort_key)
+        result.cached_release_count = len(valid)
         if has_errors(checked.diagnostics):
             return result
         if lint_settings is not None:
-            result.lint = _lint(cache, valid, lint_settings, jobs)
+            result.lint = _lint(valid, lint_settings, jobs)
             if result.lint.problems or has_errors(result.lint.findings):
                 return result
-        _render(cache, valid, jobs)
+        _render(valid, jobs)
         for spec in valid:
             result.files.update(spec.files)
         return result
     finally:
+        for spec in specs:
+            if spec.changed and spec.key is not None:
+                cache.write(spec.key, spec.entry, spec.files, spec.blob)
         if cache.wrote:
             cache.evict()
 
 
-def _look_up_check(cache: BuildCache, spec: _Spec, code: str, cwd: Path) -> None:
+def _look_up(cache: BuildCache, spec: _Spec, code: str, cwd: Path) -> None:
     from .load import display_path, read_migration_folder
 
     try:
         spec.raw = spec.path.read_bytes()
         resolved = spec.path.resolve()
-        spec.key = Digest("check", code, display_path(spec.path, cwd, resolved), resolved, spec.raw).hex()
+        spec.key = Digest("spec", code, display_path(spec.path, cwd, resolved), resolved, spec.raw).hex()
     except OSError:
         return  # load_spec reports it
-    entry = cache.read("check", spec.key)
-    if not _is_check_entry(entry):
+    entry, blob = cache.read(spec.key)
+    if not _is_entry(entry):
         return
     if entry["migrations"] is not None:
         relative, recorded = entry["migrations"]
         spec.read = (relative, *read_migration_folder(spec.path, relative))
         if migrations_digest(spec.read) != recorded:
             return
+    spec.entry, spec.blob = entry, blob
     spec.problems = entry["problems"]
     spec.identity = entry["identity"]
-    spec.release_key = Digest("release", spec.key, migrations_digest(spec.read)).hex()
     if spec.identity is None:  # the spec does not normalize: its problems are all there is
         spec.loaded = True
 
 
-def _is_check_entry(entry) -> bool:
+def _is_entry(entry) -> bool:
     from .pipeline import ReleaseIdentity
 
-    return (isinstance(entry, dict) and set(entry) == {"problems", "identity", "migrations"}
-            and _diagnostics(entry["problems"])
+    if not (isinstance(entry, dict) and set(entry) == {"problems", "identity", "migrations", "lint", "files"}):
+        return False
+    migrations, lint = entry["migrations"], entry["lint"]
+    return (_diagnostics(entry["problems"])
             and (entry["identity"] is None or isinstance(entry["identity"], ReleaseIdentity))
-            and (entry["migrations"] is None or (isinstance(entry["migrations"], list) and len(entry["migrations"]) == 2
-                                                 and all(isinstance(part, str) for part in entry["migrations"]))))
-
-
-def _is_lint_entry(entry) -> bool:
-    return (isinstance(entry, dict) and set(entry) == {"findings", "known", "final"}
-            and _diagnostics(entry["findings"]) and isinstance(entry["known"], str) and _diagnostics(entry["final"]))
+            and (migrations is None or (isinstance(migrations, list) and len(migrations) == 2
+                                        and all(isinstance(part, str) for part in migrations)))
+            and (lint is None or (isinstance(lint, dict) and set(lint) == {"key", "findings", "known", "final"}
+                                  and isinstance(lint["key"], str) and _diagnostics(lint["findings"])
+                                  and isinstance(lint["known"], str) and _diagnostics(lint["final"])))
+            and (entry["files"] is None or isinstance(entry["files"], list)))
 
 
 def _diagnostics(value) -> bool:
@@ -449,9 +454,9 @@ def _inspect(item):
     return inspect_spec(path, raw, read)
 
 
-def _load(cache: BuildCache, specs: list, jobs) -> None:
-    """Load, validate and normalize `specs` (from the bytes read for their key); store what a
-    spec not found in the cache gave."""
+def _load(specs: list, jobs) -> None:
+    """Load, validate and normalize `specs` (from the bytes read for their key); a spec without
+    an entry gets one."""
     from .pipeline import _in_order, release_identity
 
     specs = [spec for spec in specs if not spec.loaded]
@@ -459,20 +464,19 @@ def _load(cache: BuildCache, specs: list, jobs) -> None:
                                                                                       for spec in specs], jobs)):
         spec.loaded = True
         spec.document, spec.release = document, release
-        if spec.release_key is not None:  # found in the cache: the same result, already kept
+        if spec.entry is not None:  # found in the cache: the same result, already kept
             if release is None:
                 raise RuntimeError(f"{spec.path}: the cached check of this spec says it normalizes; now it does not")
             continue
         spec.problems, spec.read = problems, read
         if release is not None:
             spec.identity = release_identity(release, document.locate(("metadata", "name")))
-        if spec.key is not None:
-            spec.release_key = Digest("release", spec.key, migrations_digest(read)).hex()
-            recorded = None if read is None else [read[0], migrations_digest(read)]
-            cache.write("check", spec.key, {"problems": problems, "identity": spec.identity, "migrations": recorded})
+        spec.entry = {"problems": problems, "identity": spec.identity, "lint": None, "files": None,
+                      "migrations": None if read is None else [read[0], migrations_digest(read)]}
+        spec.changed = True
 
 
-def _lint(cache: BuildCache, specs: list, settings, jobs):
+def _lint(specs: list, settings, jobs):
     from .facts.dependencies import dependency_facts
     from .lint import LintReport, prepare_lint, release_findings, suppressed_in, suppression_codes
 
@@ -482,43 +486,44 @@ def _lint(cache: BuildCache, specs: list, settings, jobs):
     run_digest = lint_digest(run)
     dependencies = dependency_facts([spec.identity for spec in specs])
     for spec in specs:
-        spec.lint_key = Digest("lint", spec.release_key, run_digest,
+        spec.lint_key = Digest("lint", spec.key, spec.entry["migrations"], run_digest,
                                json.dumps(dependencies[spec.identity.source], sort_keys=True)).hex()
-        entry = cache.read("lint", spec.lint_key)
-        if _is_lint_entry(entry):
-            spec.lint = entry
-            spec.findings = entry["findings"]
-    _load(cache, [spec for spec in specs if spec.findings is None], jobs)
+        kept = spec.entry["lint"]
+        if kept is not None and kept["key"] == spec.lint_key:
+            spec.findings = kept["findings"]
+    _load([spec for spec in specs if spec.findings is None], jobs)
     for spec in specs:
         if spec.findings is None:
             spec.findings = release_findings(run, spec.release, spec.document, dependencies)
+    known_digest, known = "-", None
     if run.inline_ignores:
         known = suppression_codes(run.policies, [finding for spec in specs for finding in spec.findings])
         known_digest = Digest("known", *sorted(known)).hex()
-        stale = [spec for spec in specs if spec.lint is None or spec.lint["known"] != known_digest]
-        _load(cache, stale, jobs)
-        for spec in specs:
-            spec.final = spec.lint["final"] if spec.lint is not None and spec.lint["known"] == known_digest \
-                else suppressed_in(spec.document, spec.findings, known, run.config)
-    else:
-        known_digest = "-"
-        stale = [spec for spec in specs if spec.lint is None]
-        for spec in specs:
-            spec.final = spec.findings
-    for spec in stale:
-        cache.write("lint", spec.lint_key, {"findings": spec.findings, "known": known_digest, "final": spec.final})
+    for spec in specs:
+        kept = spec.entry["lint"]
+        if kept is not None and kept["key"] == spec.lint_key and kept["known"] == known_digest:
+            spec.final = kept["final"]
+    _load([spec for spec in specs if spec.final is None], jobs)
+    for spec in specs:
+        if spec.final is None:
+            spec.final = suppressed_in(spec.document, spec.findings, known, run.config) if known is not None \
+                else spec.findings
+            spec.entry = dict(spec.entry, lint={"key": spec.lint_key, "findings": spec.findings,
+                                                "known": known_digest, "final": spec.final})
+            spec.changed = True
     findings = [finding for spec in specs for finding in spec.final]
     findings.sort(key=Diagnostic.sort_key)
     return LintReport(findings=findings, policies=run.policies)
 
 
-def _render(cache: BuildCache, specs: list, jobs) -> None:
+def _render(specs: list, jobs) -> None:
     from .pipeline import _in_order, release_files
 
     for spec in specs:
-        spec.files = cache.read_files(spec.release_key)
+        if spec.entry["files"] is not None:
+            spec.files = unpack_files(spec.entry["files"], spec.blob)
     missing = [spec for spec in specs if spec.files is None]
-    _load(cache, missing, jobs)
+    _load(missing, jobs)
     for spec, files in zip(missing, _in_order(release_files, [spec.release for spec in missing], jobs)):
         spec.files = files
-        cache.write_files(spec.release_key, files)
+        spec.changed = True
