@@ -166,48 +166,54 @@ def migrations_digest(read) -> str:
 # ---------------------------------------------------------------------------- entries
 
 
-def encode(value):
+_SCALARS = (type(None), bool, int, float, str)
+
+
+def encode(value, records: dict | None = None):
     """JSON data for a value made of None, bools, numbers, strings, lists, tuples, dicts and
-    the NamedTuples in `_RECORDS`, tagged so that `decode` gives back an equal value."""
-    if value is None or isinstance(value, (bool, int, float, str)):
+    the NamedTuples of `_records`, tagged so that `decode` gives back an equal value."""
+    if type(value) in _SCALARS:
         return value
+    records = _records() if records is None else records
     kind = type(value).__name__
-    if kind in _records() and type(value) is _records()[kind]:
-        return {"n": [kind, [encode(item) for item in value]]}
+    if records.get(kind) is type(value):
+        return {"n": [kind, [encode(item, records) for item in value]]}
     if type(value) is tuple:
-        return {"t": [encode(item) for item in value]}
+        return {"t": [encode(item, records) for item in value]}
     if type(value) is list:
-        return {"l": [encode(item) for item in value]}
+        return {"l": [encode(item, records) for item in value]}
     if type(value) is dict:
-        return {"d": [[encode(key), encode(item)] for key, item in value.items()]}
+        return {"d": [[encode(key, records), encode(item, records)] for key, item in value.items()]}
     raise TypeError(f"cannot keep a {type(value).__name__} in the build cache")
 
 
-def decode(data):
+def decode(data, records: dict | None = None):
     """The value `encode` made `data` of; ValueError for anything it cannot have made."""
-    if data is None or isinstance(data, (bool, int, float, str)):
+    if type(data) in _SCALARS:
         return data
-    if not isinstance(data, dict) or len(data) != 1:
+    if type(data) is not dict or len(data) != 1:
         raise ValueError("not an encoded value")
+    records = _records() if records is None else records
     ((tag, content),) = data.items()
-    if not isinstance(content, list):
+    if type(content) is not list:
         raise ValueError("not an encoded value")
-    if tag == "t":
-        return tuple(decode(item) for item in content)
-    if tag == "l":
-        return [decode(item) for item in content]
+    if tag == "t" or tag == "l":
+        items = content if all(type(item) in _SCALARS for item in content) \
+            else [decode(item, records) for item in content]
+        return tuple(items) if tag == "t" else list(items)
     if tag == "d":
         result = {}
         for pair in content:
-            if not isinstance(pair, list) or len(pair) != 2:
+            if type(pair) is not list or len(pair) != 2:
                 raise ValueError("not an encoded mapping")
-            result[decode(pair[0])] = decode(pair[1])
+            result[decode(pair[0], records)] = decode(pair[1], records)
         return result
-    if tag == "n" and len(content) == 2 and isinstance(content[1], list) and content[0] in _records():
-        kind = _records()[content[0]]
+    if tag == "n" and len(content) == 2 and type(content[0]) is str and type(content[1]) is list \
+            and content[0] in records:
+        kind = records[content[0]]
         if len(content[1]) != len(kind._fields):
             raise ValueError("not an encoded record")
-        return kind(*(decode(item) for item in content[1]))
+        return kind(*(decode(item, records) for item in content[1]))
     raise ValueError("not an encoded value")
 
 
@@ -439,7 +445,8 @@ def _is_entry(entry) -> bool:
                                         and all(isinstance(part, str) for part in migrations)))
             and (lint is None or (isinstance(lint, dict) and set(lint) == {"key", "findings", "known", "final"}
                                   and isinstance(lint["key"], str) and _diagnostics(lint["findings"])
-                                  and isinstance(lint["known"], str) and _diagnostics(lint["final"])))
+                                  and isinstance(lint["known"], str)
+                                  and (lint["final"] is None or _diagnostics(lint["final"]))))
             and (entry["files"] is None or isinstance(entry["files"], list)))
 
 
@@ -502,14 +509,14 @@ def _lint(specs: list, settings, jobs):
     for spec in specs:
         kept = spec.entry["lint"]
         if kept is not None and kept["key"] == spec.lint_key and kept["known"] == known_digest:
-            spec.final = kept["final"]
+            spec.final = kept["findings"] if kept["final"] is None else kept["final"]
     _load([spec for spec in specs if spec.final is None], jobs)
     for spec in specs:
         if spec.final is None:
             spec.final = suppressed_in(spec.document, spec.findings, known, run.config) if known is not None \
                 else spec.findings
-            spec.entry = dict(spec.entry, lint={"key": spec.lint_key, "findings": spec.findings,
-                                                "known": known_digest, "final": spec.final})
+            spec.entry = dict(spec.entry, lint={"key": spec.lint_key, "findings": spec.findings, "known": known_digest,
+                                                "final": None if spec.final == spec.findings else spec.final})
             spec.changed = True
     findings = [finding for spec in specs for finding in spec.final]
     findings.sort(key=Diagnostic.sort_key)
