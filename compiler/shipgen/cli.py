@@ -56,7 +56,11 @@ def validate(specs):
 @click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N",
               help="Processes to load and render specs with (default: one per CPU core from 64 specs on, else 1). "
                    "The output is the same whatever N.")
-def build(specs, out, check, jobs):
+@click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False), metavar="DIR",
+              help="Keep each release's results in DIR, keyed by the digest of everything they are computed from, "
+                   "and reuse them while that is unchanged (default: $SHIPGEN_CACHE_DIR/builds when set, else no "
+                   "cache). The output is the same, byte for byte.")
+def build(specs, out, check, jobs, cache_dir):
     """Compile release specs into artifacts under OUTPUT/<environment>/<name>/.
 
     \b
@@ -64,10 +68,22 @@ def build(specs, out, check, jobs):
       shipgen build examples/ -o golden/
       shipgen build examples/ -o golden/ --check     (in CI: fail when committed output is stale)
     """
+    from .build_cache import cache_folder, folder_problem
     from .lint import LintSettings
-    from .pipeline import build as run_build
 
-    result = guarded(run_build, specs or (Path("."),), (out,), LintSettings(), jobs)
+    folder = cache_folder(cache_dir)
+    if folder is None:
+        from .pipeline import build as run_build
+
+        result = guarded(run_build, specs or (Path("."),), (out,), LintSettings(), jobs)
+    else:
+        problem = folder_problem(folder, out)
+        if problem:
+            print_diagnostics([problem])
+            sys.exit(EXIT_BAD_INPUT)
+        from .build_cache import build as cached_build
+
+        result = guarded(cached_build, specs or (Path("."),), (out,), LintSettings(), jobs, folder)
     print_diagnostics(result.diagnostics)
     if _errors(result.diagnostics):
         click.echo("build failed: nothing written", err=True)
@@ -86,11 +102,11 @@ def build(specs, out, check, jobs):
         return
     from .write import write_tree
 
-    problems = write_tree(out, result.files)
+    problems = write_tree(out, result.files, reuse=folder is not None)
     if problems:
         print_diagnostics(problems)
         sys.exit(EXIT_BAD_INPUT)
-    click.echo(f"wrote {len(result.files)} files for {len(result.checked.releases)} release(s) to {out}", err=True)
+    click.echo(f"wrote {len(result.files)} files for {result.release_count} release(s) to {out}", err=True)
 
 
 def _check_build_lint(report):

@@ -63,13 +63,24 @@ def today_from_environment() -> datetime.date:
     return datetime.datetime.now(datetime.timezone.utc).date()
 
 
-def lint(checked, settings: LintSettings = LintSettings(), facts: dict | None = None,
-         train_warnings: list = ()) -> LintReport:
-    """Lint the releases of a `pipeline.Checked`; `facts` (release source -> Facts) may be given
-    when the caller has computed them already. `train_warnings` (the release train's, see
-    train/codes.py) are findings like the policies': configured severities and inline ignores apply."""
-    from .facts import compute_facts, run_facts
-    from .facts.dependencies import dependency_facts
+class LintRun:
+    """What one lint run evaluates every release with: the config, the policies, their options
+    and the run's context (the date, the git base)."""
+
+    def __init__(self, settings: LintSettings, config, policy_set, options: dict, context):
+        self.settings, self.config, self.policy_set = settings, config, policy_set
+        self.options, self.context = options, context
+        self.policies = policy_set.policies
+        self.field_names: dict = {}  # model_json's, shared by the releases
+
+    @property
+    def inline_ignores(self) -> bool:
+        return bool(self.settings.inline_ignores and self.config.inline_ignores)
+
+
+def prepare_lint(releases, settings: LintSettings = LintSettings()):
+    """(LintRun, None), or (None, a LintReport of the problems) when the config, a policy or the
+    git base is invalid. `releases`: the run's (only read when `settings.base` is set)."""
     from .lintconfig import check_against, effective_options, find_config, load_config
     from .policy import load_policies
 
@@ -78,37 +89,58 @@ def lint(checked, settings: LintSettings = LintSettings(), facts: dict | None = 
     namespaces = settings.namespaces or config.namespaces or ("main",)
     policy_set, problems = load_policies((*config.policy_dirs, *settings.policy_dirs), namespaces)
     if problems:
-        return LintReport(problems=config_problems + problems)
+        return None, LintReport(problems=config_problems + problems)
     policies = policy_set.policies
     problems = config_problems + check_against(config, policies, LINT_CODES)
     if problems:
-        return LintReport(problems=problems, policies=policies)
-    context, problems = _run_context(checked.releases, settings)
+        return None, LintReport(problems=problems, policies=policies)
+    context, problems = _run_context(releases, settings)
     if problems:
-        return LintReport(problems=problems, policies=policies)
-    options = effective_options(config, policies)
+        return None, LintReport(problems=problems, policies=policies)
+    return LintRun(settings, config, policy_set, effective_options(config, policies), context), None
+
+
+def lint(checked, settings: LintSettings = LintSettings(), facts: dict | None = None,
+         train_warnings: list = ()) -> LintReport:
+    """Lint the releases of a `pipeline.Checked`; `facts` (release source -> Facts) may be given
+    when the caller has computed them already. `train_warnings` (the release train's, see
+    train/codes.py) are findings like the policies': configured severities and inline ignores apply."""
+    from .facts.dependencies import dependency_facts
+
+    run, failed = prepare_lint(checked.releases, settings)
+    if failed is not None:
+        return failed
     dependencies = dependency_facts(checked.releases)
-    field_names: dict = {}  # model_json's, shared by the releases
     findings = []
     for release in checked.releases:
-        document = checked.documents[release.source]
-        release_facts = (facts or {}).get(release.source) or compute_facts(release)
-        input_document = {
-            "file": release.source,
-            "spec": document.data,
-            "release": model_json(release, field_names),
-            "facts": run_facts(release, release_facts, context, dependencies),
-            "options": options,
-            "production": release.metadata.production,
-        }
-        for raw in policy_set.evaluate(input_document):
-            finding = _finding(raw, document, config)
-            if finding is not None:
-                findings.append(finding)
-    findings.extend(_configured(train_warnings, config))
-    findings = _suppressed(findings, checked, config, settings, policies)
+        findings.extend(release_findings(run, release, checked.documents[release.source], dependencies,
+                                         (facts or {}).get(release.source)))
+    findings.extend(configured(train_warnings, run.config))
+    findings = _suppressed(findings, checked, run)
     findings.sort(key=Diagnostic.sort_key)
-    return LintReport(findings=findings, policies=policies)
+    return LintReport(findings=findings, policies=run.policies)
+
+
+def release_findings(run: LintRun, release, document, dependencies: dict, release_facts=None) -> list:
+    """The findings of every policy on one release, config applied, suppressions not yet.
+    `dependencies`: `dependency_facts` of the run's releases."""
+    from .facts import compute_facts, run_facts
+
+    release_facts = release_facts or compute_facts(release)
+    input_document = {
+        "file": release.source,
+        "spec": document.data,
+        "release": model_json(release, run.field_names),
+        "facts": run_facts(release, release_facts, run.context, dependencies),
+        "options": run.options,
+        "production": release.metadata.production,
+    }
+    findings = []
+    for raw in run.policy_set.evaluate(input_document):
+        finding = _finding(raw, document, run.config)
+        if finding is not None:
+            findings.append(finding)
+    return findings
 
 
 def _run_context(releases, settings: LintSettings):
@@ -142,7 +174,7 @@ def _finding(raw, document, config) -> Diagnostic | None:
                       position.end_line, position.end_col, raw.fix, extra)
 
 
-def _configured(diagnostics, config) -> list:
+def configured(diagnostics, config) -> list:
     """Diagnostics found outside the policies, with the configured severity ("off": dropped)."""
     from .lintconfig import severity_override
 
@@ -163,22 +195,39 @@ def spec_position(document, path: tuple):
     return document.locate(path, key=True)
 
 
-def _suppressed(findings: list, checked, config, settings: LintSettings, policies: list) -> list:
-    from .lintconfig import severity_override
-    from .suppress import apply_suppressions, read_directives
-
-    if not (settings.inline_ignores and config.inline_ignores):
+def _suppressed(findings: list, checked, run: LintRun) -> list:
+    if not run.inline_ignores:
         return findings
+    known = suppression_codes(run.policies, findings)
+    by_file: dict = {}
+    for finding in findings:
+        by_file.setdefault((finding.extra or {}).get("anchor", (finding.file,))[0], []).append(finding)
+    kept = []
+    for document in checked.documents.values():
+        kept.extend(suppressed_in(document, by_file.pop(document.file, []), known, run.config))
+    for rest in by_file.values():  # anchored in no document (never: a finding is anchored in its spec)
+        kept.extend(rest)
+    return kept
+
+
+def suppression_codes(policies: list, findings) -> set:
+    """The codes and names a directive may name: the lint stage's, every policy's, and those of
+    every finding of the run (users' policies without metadata have no PolicyInfo)."""
     known = set(LINT_CODES) | set(LINT_CODES.values())
     known |= {info.code for info in policies} | {info.name for info in policies}
     known |= {finding.name for finding in findings} | {finding.code for finding in findings}
-    directives: dict = {}
-    problems = []
-    for document in checked.documents.values():
-        found, invalid = read_directives(document, known)
-        directives[document.file] = found
-        problems.extend(invalid)
-    kept, unused = apply_suppressions(findings, directives)
+    return known
+
+
+def suppressed_in(document, findings: list, known: set, config) -> list:
+    """The findings anchored in one spec that its `# shipgen: ignore` directives leave, then its
+    invalid and its unused directives (severity from the config). Directives in one spec cover
+    only findings anchored in it, so a run's result is these lists of its specs, concatenated."""
+    from .lintconfig import severity_override
+    from .suppress import apply_suppressions, read_directives
+
+    directives, problems = read_directives(document, known)
+    kept, unused = apply_suppressions(findings, {document.file: directives})
     for problem in problems + unused:
         severity = severity_override(config, problem.code, problem.name) or problem.severity
         if severity != "off":

@@ -89,10 +89,11 @@ class LoadError(Exception):
         self.message, self.line, self.col, self.name, self.code = message, line, col, name, code
 
 
-def display_path(path: Path) -> str:
-    """A stable way to name a file: relative to the working directory when below it."""
+def display_path(path: Path, cwd: Path | None = None, resolved: Path | None = None) -> str:
+    """A stable way to name a file: relative to the working directory when below it. `cwd` (the
+    working directory, resolved) and `resolved` (`path.resolve()`) may be given when known."""
     try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+        return (resolved or path.resolve()).relative_to(cwd or Path.cwd().resolve()).as_posix()
     except ValueError:
         return path.as_posix()
 
@@ -124,12 +125,17 @@ def find_specs(arguments, exclude=()) -> tuple[list[Path], list[Diagnostic]]:
         else:
             diagnostics.append(Diagnostic("SG005", "missing-path", "no such file or directory", display_path(path)))
     unique = {p.resolve(): p for p in found}
-    return sorted(unique.values(), key=lambda p: display_path(p)), diagnostics
+    cwd = Path.cwd().resolve()
+    shown = {path: display_path(path, cwd, resolved) for resolved, path in unique.items()}
+    return sorted(unique.values(), key=shown.__getitem__), diagnostics
 
 
 def _specs_below(directory: Path, excluded: set):
+    names = {path.name for path in excluded}
     for path in directory.iterdir():
-        if path.name.startswith(".") or path.resolve() in excluded:
+        # resolving is slow: a path that is no symbolic link resolves to its folder's resolved path
+        # and its own name, so only a link or an excluded folder's name can be excluded
+        if path.name.startswith(".") or ((path.name in names or path.is_symlink()) and path.resolve() in excluded):
             continue
         if path.is_dir():
             yield from _specs_below(path, excluded)
@@ -148,11 +154,12 @@ def _looks_like_spec(path: Path) -> bool:
 # ---------------------------------------------------------------------------- one spec
 
 
-def load_spec(path: Path) -> tuple[SpecDocument | None, list[Diagnostic]]:
-    """Read and parse one spec file. Returns the document, or None and the reason."""
+def load_spec(path: Path, raw: bytes | None = None) -> tuple[SpecDocument | None, list[Diagnostic]]:
+    """Read and parse one spec file (or `raw`, its bytes, when the caller has read them already).
+    Returns the document, or None and the reason."""
     file = display_path(path)
     try:
-        raw = path.read_bytes()
+        raw = path.read_bytes() if raw is None else raw
     except OSError as error:
         return None, [Diagnostic("SG005", "unreadable", f"cannot read: {error.strerror or error}", file)]
     try:
@@ -367,14 +374,19 @@ def read_migration_files(spec: SpecDocument, relative: str) -> tuple[list[tuple[
 
     Returns an error message instead when the folder cannot be read or lies outside the spec's
     own directory tree."""
+    return read_migration_folder(spec.path, relative)
+
+
+def read_migration_folder(spec_path: Path, relative: str) -> tuple[list[tuple[str, str]], str | None]:
+    """`read_migration_files` for the spec file at `spec_path`."""
     if not relative.isprintable():  # a NUL would raise in the OS call; a newline is no folder name
         return [], f"migrations path {relative!r} holds a control character"
-    base = spec.path.parent.resolve()
+    base = spec_path.parent.resolve()
     folder = (base / relative).resolve()
     if folder != base and base not in folder.parents:
         return [], f"migrations path '{relative}' leaves the spec's folder"
     if not folder.is_dir():
-        return [], f"migrations folder '{relative}' does not exist (relative to {display_path(spec.path.parent)})"
+        return [], f"migrations folder '{relative}' does not exist (relative to {display_path(spec_path.parent)})"
     files = []
     for path in sorted(folder.rglob("*")):
         if path.is_file() and not path.name.startswith("."):

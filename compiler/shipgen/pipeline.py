@@ -10,6 +10,8 @@ all problems at once.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from .diagnostics import Diagnostic, has_errors
 
 
@@ -31,11 +33,18 @@ class Build:
         self.checked = checked
         self.files: dict = {}  # path relative to OUT -> bytes
         self.lint = None  # lint.LintReport when the build was asked to lint
-        self.train = None  # train.Train when the build covers two or more releases
+        self.train = None  # train.Train when the build covers two or more releases (not on a cached build)
+        self.cached_release_count = None  # a build from the cache (build_cache.py) lists no releases
 
     @property
     def diagnostics(self) -> list:
         return self.checked.diagnostics
+
+    @property
+    def release_count(self) -> int:
+        if self.cached_release_count is not None:
+            return self.cached_release_count
+        return len(self.checked.releases)
 
 
 def check_specs(arguments, exclude=(), jobs: int | None = 1) -> Checked:
@@ -58,46 +67,95 @@ def check_specs(arguments, exclude=(), jobs: int | None = 1) -> Checked:
 
 def check_spec(path):
     """(document, release, diagnostics) of one spec file; release is None when it does not normalize."""
-    from .load import load_spec, read_migration_files
+    document, release, problems, _migrations = inspect_spec(path)
+    return document, release, problems
+
+
+def inspect_spec(path, raw: bytes | None = None, migrations=None):
+    """`check_spec`, and what it read besides the spec: (document, release, diagnostics, read)
+    where `read` is None when the spec's migration folder was not read, else (the folder as the
+    spec names it, the files, the error). `raw` (the spec's bytes) and `migrations` (a `read` of
+    an earlier call) may be given: then nothing is read again (build_cache.py, which keys its
+    entries on exactly these bytes)."""
+    from .load import load_spec, read_migration_folder
     from .normalize import normalize
     from .validate import validate
 
-    document, problems = load_spec(path)
+    document, problems = load_spec(path, raw)
     if document is None:
-        return None, None, problems
+        return None, None, problems, None
     invalid = validate(document)
     if invalid:
-        return document, None, problems + invalid
-    migration_files, problem = _migration_files(document, read_migration_files)
-    if problem:
-        return document, None, [*problems, problem]
+        return document, None, problems + invalid, None
+    relative = migration_folder(document)
+    if relative is None:
+        read = None
+        migration_files = ()
+    else:
+        read = migrations if migrations is not None and migrations[0] == relative \
+            else (relative, *read_migration_folder(document.path, relative))
+        files, error = read[1], read[2]
+        if error:
+            position = document.locate(("database", "migrations", "path"))
+            return document, None, [*problems, Diagnostic("SG005", "missing-path", error, document.file,
+                                                          position.line, position.col,
+                                                          spec_path=("database", "migrations", "path"))], read
+        migration_files = tuple(files)
     release, more = normalize(document, migration_files)
-    return document, release, problems + more
+    return document, release, problems + more, read
 
 
-def _migration_files(document, read_migration_files):
+def migration_folder(document) -> str | None:
+    """The migrations folder a valid spec names, or None."""
     migrations = document.data.get("database", {}).get("migrations")
-    if not migrations:
-        return (), None
-    files, error = read_migration_files(document, migrations["path"])
-    if error:
-        position = document.locate(("database", "migrations", "path"))
-        return (), Diagnostic("SG005", "missing-path", error, document.file, position.line, position.col,
-                              spec_path=("database", "migrations", "path"))
-    return tuple(files), None
+    return migrations["path"] if migrations else None
 
 
 def _duplicate_releases(checked: Checked) -> list:
+    identities = []
+    for release in checked.releases:
+        position = checked.documents[release.source].locate(("metadata", "name"))
+        identities.append(release_identity(release, position))
+    return duplicate_releases(identities)
+
+
+class Dependency(NamedTuple):
+    namespace: str
+    name: str
+
+
+class ReleaseIdentity(NamedTuple):
+    """What other releases' results depend on in a release: who it is, where its files go, what it
+    depends on (`facts.dependencies.dependency_facts` reads these attributes of a release)."""
+
+    source: str
+    namespace: str
+    name: str
+    environment: str
+    output_dir: str
+    depends_on: tuple  # of Dependency
+    name_line: int  # where metadata.name is, for SG006
+    name_col: int
+
+
+def release_identity(release, name_position) -> ReleaseIdentity:
+    return ReleaseIdentity(release.source, release.namespace, release.name, release.metadata.environment,
+                           release.output_dir, tuple(Dependency(item.namespace, item.name)
+                                                     for item in release.depends_on),
+                           name_position.line, name_position.col)
+
+
+def duplicate_releases(identities) -> list:
+    """SG006 for every release (a ReleaseIdentity) whose output folder an earlier one has."""
     seen: dict = {}
     problems = []
-    for release in checked.releases:
+    for release in identities:
         key = release.output_dir
         if key in seen:
-            document = checked.documents[release.source]
-            position = document.locate(("metadata", "name"))
             problems.append(Diagnostic("SG006", "duplicate-release", f"release {release.name!r} in environment "
-                                       f"{release.metadata.environment!r} is also defined in {seen[key]}",
-                                       release.source, position.line, position.col, spec_path=("metadata", "name")))
+                                       f"{release.environment!r} is also defined in {seen[key]}",
+                                       release.source, release.name_line, release.name_col,
+                                       spec_path=("metadata", "name")))
         else:
             seen[key] = release.source
     return problems
@@ -139,13 +197,17 @@ def build(arguments, exclude=(), lint_settings=None, jobs: int | None = None) ->
     for files in _in_order(release_files, checked.releases, jobs):
         result.files.update(files)
     if result.train is not None:
-        from .serialize import serialize
-        from .train.plan import header_source
-        from .train.render import train_artifacts
-
-        for artifact in train_artifacts(result.train):
-            result.files[artifact.path] = serialize(artifact, header_source(result.train))
+        result.files.update(train_files(result.train))
     return result
+
+
+def train_files(train) -> dict:
+    """The release train's files (RELEASE-TRAIN.md, the pipelines): path relative to OUT -> bytes."""
+    from .serialize import serialize
+    from .train.plan import header_source
+    from .train.render import train_artifacts
+
+    return {artifact.path: serialize(artifact, header_source(train)) for artifact in train_artifacts(train)}
 
 
 def release_files(release) -> dict:

@@ -109,6 +109,7 @@ class PolicySet:
         self.input_paths: tuple | None = None  # the parts of the input the modules read (None: all of it)
         self.cache_key = ""  # the bundle's key in policy_cache ("" when not cached)
         self.cache_folder = None  # policy_cache.cache_dir()
+        self.modules: list = []  # (shown name, text) of every module loaded, in order
 
     @property
     def policies(self) -> list:
@@ -334,6 +335,7 @@ def load_policies(policy_dirs=(), namespaces=("main",), builtins: bool = True) -
     if problems:
         return None, problems
     policy_set.bundle = bundle
+    policy_set.modules = modules
     policy_set.input_paths = input_paths(text for _shown, text in modules)
     return policy_set, []
 
