@@ -11,8 +11,12 @@
 3. Builds with the cache (`--cache-dir`), next to the cold build: the first (cold, filling the
    cache), a no-change rebuild into the same output folder, the same with `--check`, and a
    rebuild after one spec of the M changed (a different spec each run); medians of 3 runs each.
+4. Memory: the peak resident memory of a cold build of P specs (default 5,000) in one process
+   (`-j 1`: every release's files are held until the atomic write, so this is the most any
+   build of them holds in one process), and the largest process of the same build with its
+   default worker processes (each worker holds only the releases it renders); goal < 1 GiB.
 
-    .venv/bin/python benchmarks/speed.py [--runs N] [--specs M] [--build-runs K]
+    .venv/bin/python benchmarks/speed.py [--runs N] [--specs M] [--build-runs K] [--memory-specs P]
 
 Commands run the way users and CI run them: with PYTHONDONTWRITEBYTECODE removed from their
 environment (a session that sets it would recompile shipgen's sources on every run), without
@@ -24,7 +28,7 @@ The machine's cores, CPU and load average are printed with the figures: on a sha
 absolute times move with the load, the ratios much less. Nothing here is a test: the figures go
 in the README's performance section. Goals (issue 12): ratio to yamllint <= 1.0 for one spec;
 cold build <= 2x the libyaml floor; with the cache, a no-change rebuild <= 0.05x the cold build
-and a one-spec change <= 0.10x.
+and a one-spec change <= 0.10x; a build of 5,000 specs under 1 GiB at its peak.
 """
 
 from __future__ import annotations
@@ -122,6 +126,24 @@ def cached_builds(folder: Path, shipgen: str, env: dict, runs: int) -> dict:
             for label, values in samples.items()}
 
 
+PEAK_SCRIPT = """
+import resource, subprocess, sys
+completed = subprocess.run(sys.argv[1:], capture_output=True)
+if completed.returncode not in (0, 1):
+    sys.exit(completed.stderr.decode())
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)  # KiB on Linux: the largest descendant
+"""
+
+
+def peak_memory_mib(command: list, cwd: Path, env: dict) -> float:
+    """The peak resident memory (MiB) of the largest process `command` runs (itself or a worker)."""
+    completed = subprocess.run([sys.executable, "-c", PEAK_SCRIPT, *command], cwd=cwd, env=env, capture_output=True,
+                               text=True, check=False)
+    if completed.returncode != 0:
+        raise SystemExit(f"{' '.join(map(str, command))} failed:\n{completed.stderr}")
+    return int(completed.stdout.strip()) / 1024
+
+
 def machine() -> str:
     model = ""
     try:
@@ -152,6 +174,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=15, help="runs of each one-spec command (default 15)")
     parser.add_argument("--specs", type=int, default=1000, help="specs in the build (default 1000)")
     parser.add_argument("--build-runs", type=int, default=3, help="runs of the build and its floor (default 3)")
+    parser.add_argument("--memory-specs", type=int, default=5000, help="specs in the memory build (default 5000)")
     options = parser.parse_args()
     shipgen, yamllint = str(BIN / "shipgen"), str(BIN / "yamllint")
     if not Path(yamllint).is_file():
@@ -191,6 +214,12 @@ def main() -> int:
         floor = (statistics.median(w for w, _c in floors), statistics.median(c for _w, c in floors))
         cached = cached_builds(folder, shipgen, default, options.build_runs)
 
+        memory_specs = folder / "memory-specs"
+        memory_specs.mkdir()
+        write_specs(memory_specs, options.memory_specs, ("checkout.yaml",))
+        one_process = peak_memory_mib([shipgen, "build", "memory-specs", "-o", "memory-1", "-j", "1"], folder, default)
+        with_workers = peak_memory_mib([shipgen, "build", "memory-specs", "-o", "memory-n"], folder, default)
+
     print(f"load average at the end:   {load()}")
     print()
     print(f"{'task':<34} {'shipgen (ms)':>15}   {'baseline (ms)':>15}   {'ratio':>12}  baseline")
@@ -204,6 +233,9 @@ def main() -> int:
               f"libyaml: parse the specs, dump {documents} documents"))
     for label, figures in cached.items():
         print(row(label, figures, build, "the cold build (no cache)"))
+    print()
+    print(f"peak memory, cold build of {options.memory_specs} specs: {one_process:.0f} MiB in one process (-j 1); "
+          f"{with_workers:.0f} MiB in its largest process with the default workers; goal < 1024 MiB")
     print()
     print(f"medians of {options.runs} alternating runs (100 specs: {max(3, options.runs // 3)}; builds: "
           f"{options.build_runs}), each command warmed up once; ratio = shipgen / baseline; goals: one spec "
