@@ -21,7 +21,7 @@ from ...model import Release
 from ...procedure import APPLY, ROLLBACK, Procedure, Step
 from ..gcp_azure.common import smoke_command as common_smoke_command
 from ..gcp_azure.common import (AZURE_FUNCTION, ScriptPlatform, arm_cpu, arm_deploy_command, arm_literal, arm_template,
-                               az, azure_tags, gibibytes, holds_text, plan_text, rollout_script)
+                               az, azure_tags, gibibytes, holds_text, plan_text, rollout_script, share_steps)
 from ..gcp_azure.rollout import automatic_rollback_text, exit_codes_text
 from ..kubernetes.manifests import port_number
 
@@ -224,15 +224,8 @@ def procedure(release: Release, facts) -> Procedure:
     if rollout.progressive:
         deploy.append(Step(f"Run the smoke tests against the {PREVIEW_LABEL} label's URL.",
                            "container-apps/rollout.sh verify"))
-        for index, step in enumerate(rollout.steps):
-            if step.percent == 0:
-                continue
-            title = f"Give {new} (label {PREVIEW_LABEL}) weight {step.percent}"
-            if index == rollout.approval_step:
-                title = (f"After approval ({release.strategy.approval.before}), give {new} (label {PREVIEW_LABEL}) "
-                         f"weight {step.percent}")
-            deploy.append(Step(title + (f", then hold for {human(step.hold_s)} while checking." if step.hold_s else "."),
-                               _traffic(release, step.percent)))
+        deploy += share_steps(release, rollout, lambda percent: f"give {new} (label {PREVIEW_LABEL}) weight {percent}",
+                              lambda percent: _traffic(release, percent))
         deploy.append(Step(f"After {human(release.strategy.scale_down_delay_s)}, deactivate the previous revision.",
                            az(release, "containerapp", "revision", "deactivate", "--name", release.name,
                               "--resource-group", azure.resource_group, "--revision", app.previous_revision)))

@@ -18,7 +18,7 @@ from ...model import Probe, Release
 from ...procedure import APPLY, ROLLBACK, Procedure, Step
 from ...shell import command
 from ..gcp_azure import common as gcp_azure_common
-from ..gcp_azure.common import ScriptPlatform, gcp_labels, holds_text, plan_text, rollout_script
+from ..gcp_azure.common import ScriptPlatform, gcp_labels, holds_text, plan_text, rollout_script, share_steps
 from ..gcp_azure.rollout import automatic_rollback_text, exit_codes_text
 from ..kubernetes.manifests import port_number
 
@@ -242,14 +242,8 @@ def procedure(release: Release, facts) -> Procedure:
     if rollout.progressive:
         deploy.append(Step(f"Run the smoke tests against the {run.preview_tag} tag URL.",
                            command("cloud-run/rollout.sh", "verify")))
-        for index, step in enumerate(rollout.steps):
-            if step.percent == 0:
-                continue
-            title = f"Send {step.percent}% of requests to {run.revision}"
-            if index == rollout.approval_step:
-                title = f"After approval ({release.strategy.approval.before}), send {step.percent}% of requests to {run.revision}"
-            deploy.append(Step(title + (f", then hold for {human(step.hold_s)} while checking." if step.hold_s else "."),
-                               traffic_command(release, step.percent)))
+        deploy += share_steps(release, rollout, lambda percent: f"send {percent}% of requests to {run.revision}",
+                              lambda percent: traffic_command(release, percent))
     watch = (Step("See which revisions get traffic.",
                   gcloud_run(release, "services", "describe", release.name, "--format=yaml(status.traffic)")),
              Step("See the new revision's state and conditions.", gcloud_run(release, "revisions", "describe",

@@ -32,7 +32,7 @@ from ...procedure import APPLY, ROLLBACK, Procedure, Step
 from ... import queries
 from ...shell import command, quote
 from ..gcp_azure import common as gcp_azure_common
-from ..gcp_azure.common import ScriptPlatform, holds_text, plan_text, rollout_script
+from ..gcp_azure.common import ScriptPlatform, holds_text, plan_text, rollout_script, share_steps
 from ..gcp_azure.rollout import automatic_rollback_text, exit_codes_text
 from .cloud_run import GATE_FUNCTIONS
 
@@ -292,14 +292,8 @@ def procedure(release: Release, facts) -> Procedure:
     if rollout.progressive:
         deploy.append(Step(f"Run the smoke tests against {new.name} (the {PREVIEW_HEADER} header routes to it).",
                            command(f"{FOLDER}/rollout.sh", "verify")))
-        for index, step in enumerate(rollout.steps):
-            if step.percent == 0:
-                continue
-            title = f"Send {step.percent}% of requests to {new.name}"
-            if index == rollout.approval_step:
-                title = f"After approval ({release.strategy.approval.before}), send {step.percent}% of requests to {new.name}"
-            deploy.append(Step(title + (f", then hold for {human(step.hold_s)} while checking." if step.hold_s else "."),
-                               import_url_map_command(release, step.percent)))
+        deploy += share_steps(release, rollout, lambda percent: f"send {percent}% of requests to {new.name}",
+                              lambda percent: import_url_map_command(release, percent))
     watch = (Step("See the weights the URL map gives each backend service.",
                   gcloud_compute(release, "url-maps", "describe", director.url_map, "--global",
                                  "--format=yaml(pathMatchers[0].routeRules[1].routeAction.weightedBackendServices)")),

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from ...durations import human
 from ...model import Release
+from ...procedure import Step
 from ...serialize import header_text
 from ...shell import command, comment, quote
 from .rollout import EXIT_CODES, EXIT_ROLLED_BACK, EXIT_STOPPED, EXIT_USAGE, gates_judged_at
@@ -96,6 +97,23 @@ def plan_text(rollout) -> str:
 def holds_text(rollout) -> str:
     holds = [f"{step.percent}% for {human(step.hold_s)}" for step in rollout.steps if step.hold_s]
     return ", ".join(holds) if holds else "no holds"
+
+
+def share_steps(release: Release, rollout, action, command_for) -> list:
+    """The runbook's by-hand steps of a scripted rollout, one per share of traffic (0% skipped):
+    `action(percent)` says what the step does ("send 10% of requests to ..."), `command_for(percent)`
+    gives its command; the share after the approval says so, and a held share for how long."""
+    steps = []
+    for index, step in enumerate(rollout.steps):
+        if step.percent == 0:
+            continue
+        what = action(step.percent)
+        title = what[:1].upper() + what[1:]
+        if index == rollout.approval_step:
+            title = f"After approval ({release.strategy.approval.before}), {what}"
+        steps.append(Step(title + (f", then hold for {human(step.hold_s)} while checking." if step.hold_s else "."),
+                          command_for(step.percent)))
+    return steps
 
 
 # ---------------------------------------------------------------------------- rollout.sh
