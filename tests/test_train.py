@@ -259,6 +259,18 @@ def test_the_trains_warnings_follow_the_lint_config_and_inline_ignores(tmp_path,
     assert not (tmp_path / "out").exists() or configured.exit_code != 0
 
 
+def test_a_service_released_twice_in_one_stage_is_warned_about(tmp_path, monkeypatch):
+    """`prod` and `production` are one stage: two releases of shop/web there would roll out side by
+    side, which is a warning on each spec (SG012), naming both."""
+    six_services(tmp_path / "specs", {"prod/web.yaml": spec("web", "prod", SERVICES["web"])})
+    train = train_of(tmp_path, monkeypatch)
+    twice = [d for d in train.diagnostics if d.code == "SG012"]
+    assert sorted(d.file for d in twice) == ["specs/prod/web.yaml", "specs/production/web.yaml"]
+    assert all(d.severity == "warning" and d.spec_path == ("metadata", "name") and d.line == 3 for d in twice)
+    assert "shop/web has 2 releases in production" in twice[0].message
+    assert "specs/prod/web.yaml (prod)" in twice[0].message and "specs/production/web.yaml (production)" in twice[0].message
+
+
 def test_an_approval_job_only_where_a_spec_asks_for_one(tmp_path, monkeypatch):
     approval = ("strategy: {type: canary, steps: [10, 50], interval: 1m, "
                 "approval: {before: promotion, timeout: 30m, onTimeout: rollback}}\n")

@@ -3,4 +3,5 @@ lint config and inline ignores to them)."""
 
 UNVERIFIED_PROMOTION = ("SG009", "unverified-promotion")
 UNORDERED_ENVIRONMENT = ("SG011", "unordered-environment")
-WARNINGS = dict((UNVERIFIED_PROMOTION, UNORDERED_ENVIRONMENT))
+SERVICE_RELEASED_TWICE = ("SG012", "service-released-twice")
+WARNINGS = dict((UNVERIFIED_PROMOTION, UNORDERED_ENVIRONMENT, SERVICE_RELEASED_TWICE))

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..diagnostics import ERROR, WARNING, Diagnostic, has_errors
-from .codes import UNVERIFIED_PROMOTION
+from .codes import SERVICE_RELEASED_TWICE, UNVERIFIED_PROMOTION
 from .graph import dependency_problems, label, service_key, waves
 from .order import stage_order
 
@@ -112,9 +112,31 @@ def plan_train(checked, startup_s: int = 0, facts: dict | None = None) -> Train 
     train.stages = stages
     by_stage = {stage: [release for release in releases if stage_of[release.source] == stage] for stage in stages}
     wave_of = waves(by_stage)
+    train.diagnostics.extend(_twice_in_a_stage(releases, stage_of, checked.documents))
     train.diagnostics.extend(_promotion_warnings(releases, stages, stage_of, checked.documents))
     train.jobs = _jobs(stages, by_stage, wave_of, startup_s)
     return train
+
+
+def _twice_in_a_stage(releases, stage_of, documents) -> list:
+    """SG012 on each spec of a service that has two or more releases in one stage (e.g. one in
+    `prod`, one in `production`): the train would roll them out side by side."""
+    by_place: dict = {}
+    for release in releases:
+        by_place.setdefault((stage_of[release.source], service_key(release)), []).append(release)
+    problems = []
+    for (stage, key), same in sorted(by_place.items()):
+        if len(same) < 2:
+            continue
+        names = ", ".join(f"{release.source} ({release.metadata.environment})" for release in same)
+        for release in same:
+            position = documents[release.source].locate(("metadata", "name"))
+            problems.append(Diagnostic(*SERVICE_RELEASED_TWICE, f"{label(key)} has {len(same)} releases in {stage} "
+                                       f"({names}): the train rolls them out side by side in one wave",
+                                       release.source, position.line, position.col, severity=WARNING,
+                                       spec_path=("metadata", "name"),
+                                       fix="give each release its own service name or environment, or keep one spec"))
+    return problems
 
 
 def _promotion_warnings(releases, stages, stage_of, documents) -> list:
