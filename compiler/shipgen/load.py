@@ -369,16 +369,10 @@ def _position(node) -> Position:
 # ---------------------------------------------------------------------------- files a spec names
 
 
-def read_migration_files(spec: SpecDocument, relative: str) -> tuple[list[tuple[str, str]], str | None]:
-    """The migration files in the folder a spec names, as (display path, text), sorted by name.
-
-    Returns an error message instead when the folder cannot be read or lies outside the spec's
-    own directory tree."""
-    return read_migration_folder(spec.path, relative)
-
-
 def read_migration_folder(spec_path: Path, relative: str) -> tuple[list[tuple[str, str]], str | None]:
-    """`read_migration_files` for the spec file at `spec_path`."""
+    """The migration files in the folder the spec at `spec_path` names, as (display path, text),
+    sorted by name. Returns an error message instead when the folder cannot be read or lies
+    outside the spec's own directory tree."""
     if not relative.isprintable():  # a NUL would raise in the OS call; a newline is no folder name
         return [], f"migrations path {relative!r} holds a control character"
     base = spec_path.parent.resolve()

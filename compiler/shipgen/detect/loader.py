@@ -60,10 +60,6 @@ class RepoFile:
         parent = PurePosixPath(self.path).parent.as_posix()
         return "" if parent == "." else parent
 
-    def line_containing(self, needle: str, default: int = 1) -> int:
-        offset = self.text.find(needle)
-        return default if offset < 0 else self.text.count("\n", 0, offset) + 1
-
 
 @dataclass
 class Repository:
